@@ -1,0 +1,48 @@
+# hullscan developer entry points. Everything runs from a local venv (.venv).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FIXTURES ?= /var/tmp/hullscan-fixtures
+export HULLSCAN_FIXTURE_CACHE ?= $(FIXTURES)
+
+.PHONY: dev system-deps demo test test-fast lint bench clean
+
+$(BIN)/hullscan: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,lint]'
+	touch $(BIN)/hullscan
+
+dev: $(BIN)/hullscan
+
+# Debian packages the fixtures and oracles need (debootstrap, dpkg-query, rpm). Root only.
+system-deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  missing=""; for c in debootstrap:debootstrap dpkg-query:dpkg rpm:rpm zstd:zstd; do \
+	    command -v $${c%%:*} >/dev/null || missing="$$missing $${c##*:}"; done; \
+	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+	else echo "not root: skipping apt packages (tests needing debootstrap/rpm will skip)"; fi
+
+# Build a real Debian bookworm image from Debian's archive (debootstrap + apt in a chroot,
+# cached) and print its SBOM.
+demo: dev system-deps
+	$(BIN)/python scripts/build_debian_fixture.py --cache-dir $(FIXTURES) --print-image > .demo-image
+	$(BIN)/hullscan sbom "docker-archive:$$(cat .demo-image)" -f table
+
+test: dev system-deps lint
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+test-fast: dev
+	$(BIN)/pytest -n 2 -m "not slow"
+
+lint: dev
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: dev system-deps
+	$(BIN)/python bench/bench_sbom.py --cache-dir $(FIXTURES)
+
+clean:
+	rm -rf $(VENV) .demo-image .pytest_cache .mypy_cache .ruff_cache

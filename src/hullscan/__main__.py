@@ -1,0 +1,3 @@
+from hullscan.cli.main import entrypoint
+
+entrypoint()

@@ -1,0 +1,112 @@
+"""The analyzer protocol.
+
+An analyzer has two pure halves:
+
+* ``analyze_file(path, data)`` runs during the single streaming pass over a layer, for each
+  file the analyzer declared interest in, and turns that file's bytes into small typed records
+  (``record_type``). The walker stores them, encoded, in the layer's ``LayerResult``, so they
+  can be cached per layer digest.
+* ``assemble(files, context)`` runs after the squash step over the records of the files still
+  visible in the image (whiteouts applied, links resolved) and produces packages or a distro.
+  Multi-file formats (dpkg ``status`` plus ``info/*.list``) are joined here, never by reading
+  the layer again.
+
+Interests are declared statically (exact paths, basenames, directories, suffixes, globs) and
+compiled by :mod:`hullscan.analyzers.dispatch` into one lookup table; ``wants`` is a fallback
+for rules that cannot be written as interests. Both look only at the path and size.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import msgspec
+
+from hullscan.model import Distro, Location, Package
+from hullscan.model.location import LayerRef
+
+DEFAULT_MAX_FILE_SIZE = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Interests:
+    """Paths an analyzer wants, relative to the image root, without a leading slash.
+
+    ``dirs`` matches files directly inside a directory (``var/lib/dpkg/status.d``);
+    ``dir_suffixes`` matches files directly inside a directory whose name ends with a suffix
+    (``("var/lib/dpkg/info", ".list")``); ``globs`` are fnmatch patterns over the whole path
+    (``*`` does not cross ``/``; ``**/`` matches any number of directories).
+    """
+
+    paths: tuple[str, ...] = ()
+    basenames: tuple[str, ...] = ()
+    dirs: tuple[str, ...] = ()
+    dir_suffixes: tuple[tuple[str, str], ...] = ()
+    suffixes: tuple[str, ...] = ()
+    globs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzedFile:
+    """One file still visible after squash, with the records its analyzer produced.
+
+    ``path`` is the path asked for (possibly a symlink); ``real_path`` the file read.
+    """
+
+    path: str
+    real_path: str
+    layer: LayerRef
+    record: Any
+
+
+@dataclass(frozen=True, slots=True)
+class AssembleContext:
+    distro: Distro | None = None
+
+
+@dataclass(slots=True)
+class Assembly:
+    """What an analyzer concluded about the whole image (or the image up to some layer)."""
+
+    packages: list[Package] = field(default_factory=list)
+    distro: Distro | None = None
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+
+
+class Analyzer(ABC):
+    """Base class; subclasses set the class attributes and implement the two halves."""
+
+    name: ClassVar[str]
+    version: ClassVar[int]
+    interests: ClassVar[Interests]
+    max_file_size: ClassVar[int] = DEFAULT_MAX_FILE_SIZE
+    # msgspec-encodable type of what analyze_file returns (used to decode cached results).
+    record_type: ClassVar[Any]
+    # Analyzers whose results others need (os-release before package analyzers).
+    order: ClassVar[int] = 100
+
+    def wants(self, path: str, size: int) -> bool:
+        """Fallback for interests that cannot be declared statically. Path and size only."""
+        return False
+
+    @abstractmethod
+    def analyze_file(self, path: str, data: bytes) -> Any:
+        """Parse one file's bytes; raise ``ParseError`` on bad input, nothing else."""
+
+    @abstractmethod
+    def assemble(self, files: Mapping[str, AnalyzedFile], context: AssembleContext) -> Assembly:
+        """Join the squashed per-file records into packages (or a distro)."""
+
+    # -- encoding of records for the layer cache and the process pool --------------------
+    def encode(self, record: Any) -> bytes:
+        return msgspec.msgpack.encode(record)
+
+    def decode(self, payload: bytes) -> Any:
+        return msgspec.msgpack.decode(payload, type=self.record_type)
+
+
+def location(path: str, layer: LayerRef | None) -> Location:
+    return Location(path=path, layer_diff_id=layer.diff_id if layer else None)

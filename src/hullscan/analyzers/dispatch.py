@@ -1,0 +1,112 @@
+"""Compile every analyzer's static interests into one lookup table.
+
+The walker asks ``match(path, size)`` for every tar member, so this is hot: an image with a
+million files makes a million calls. Exact paths, basenames and directories are dict lookups;
+suffixes are one ``str.endswith`` with a tuple; globs are one combined regex.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+
+from hullscan.analyzers.base import Analyzer
+
+
+def _glob_to_regex(glob: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(glob):
+        if glob.startswith("**/", i):
+            out.append("(?:[^/]+/)*")
+            i += 3
+        elif glob[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif glob[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(glob[i]))
+            i += 1
+    return "".join(out)
+
+
+class Dispatch:
+    def __init__(self, analyzers: Sequence[Analyzer]) -> None:
+        self.analyzers = tuple(analyzers)
+        self._paths: dict[str, list[Analyzer]] = {}
+        self._basenames: dict[str, list[Analyzer]] = {}
+        self._dirs: dict[str, list[Analyzer]] = {}
+        self._dir_suffixes: dict[str, list[tuple[str, Analyzer]]] = {}
+        suffixes: list[tuple[str, Analyzer]] = []
+        globs: list[tuple[str, Analyzer]] = []
+        self._fallback = [a for a in analyzers if type(a).wants is not Analyzer.wants]
+        for a in analyzers:
+            it = a.interests
+            for p in it.paths:
+                self._paths.setdefault(p, []).append(a)
+            for b in it.basenames:
+                self._basenames.setdefault(b, []).append(a)
+            for d in it.dirs:
+                self._dirs.setdefault(d, []).append(a)
+            for d, s in it.dir_suffixes:
+                self._dir_suffixes.setdefault(d, []).append((s, a))
+            suffixes.extend((s, a) for s in it.suffixes)
+            globs.extend((g, a) for g in it.globs)
+        self._suffixes = suffixes
+        self._suffix_tuple = tuple(s for s, _ in suffixes)
+        self._globs = globs
+        self._glob_re = (
+            re.compile("|".join(f"(?P<g{i}>{_glob_to_regex(g)})" for i, (g, _) in enumerate(globs)) + r"\Z")
+            if globs
+            else None
+        )
+
+    def match(self, path: str, size: int) -> list[Analyzer]:
+        """Analyzers interested in ``path`` (relative, normalized). Usually an empty list."""
+        found: list[Analyzer] | None = None
+        hit = self._paths.get(path)
+        if hit:
+            found = list(hit)
+        slash = path.rfind("/")
+        base = path[slash + 1 :]
+        hit = self._basenames.get(base)
+        if hit:
+            found = _add(found, hit)
+        if slash >= 0:
+            parent = path[:slash]
+            hit = self._dirs.get(parent)
+            if hit:
+                found = _add(found, hit)
+            ds = self._dir_suffixes.get(parent)
+            if ds:
+                found = _add(found, [a for s, a in ds if base.endswith(s)])
+        if self._suffix_tuple and path.endswith(self._suffix_tuple):
+            found = _add(found, [a for s, a in self._suffixes if path.endswith(s)])
+        if self._glob_re is not None:
+            if self._glob_re.match(path):
+                # The combined regex says "some glob matches"; find all of them (rare path).
+                found = _add(found, [a for g, a in self._globs if _compiled(g).match(path)])
+        for a in self._fallback:
+            if a.wants(path, size):
+                found = _add(found, [a])
+        return found or _EMPTY
+
+
+_EMPTY: list[Analyzer] = []
+
+
+@functools.cache
+def _compiled(glob: str) -> re.Pattern[str]:
+    return re.compile(_glob_to_regex(glob) + r"\Z")
+
+
+def _add(found: list[Analyzer] | None, more: list[Analyzer]) -> list[Analyzer]:
+    if found is None:
+        return list(dict.fromkeys(more))
+    for a in more:
+        if a not in found:
+            found.append(a)
+    return found

@@ -1,0 +1,148 @@
+"""``hullscan`` command line: parse arguments, call the library, render, map errors to exit codes.
+
+Wiring only; every decision lives in the library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import platformdirs
+from rich.console import Console
+
+from hullscan import __version__, api
+from hullscan.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, HullscanError, UsageError
+from hullscan.options import ScanOptions
+from hullscan.report.registry import get_writer, writer_names
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--format", action="append", default=None,
+                   help="output format; repeat with -o for several outputs in one run "
+                        f"({', '.join(writer_names())})")
+    p.add_argument("-o", "--output", action="append", default=None,
+                   help="write to FILE instead of stdout (pairs with -f in order)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--cache-dir", type=Path, default=None,
+                   help="layer cache directory (env HULLSCAN_CACHE_DIR; default: user cache dir)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the layer cache")
+    p.add_argument("--platform", default=None,
+                   help="os/arch[/variant] to pick from a multi-platform image (default linux/amd64)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hullscan", description="Container image analysis and security scanning."
+    )
+    parser.add_argument("--version", action="version", version=f"hullscan {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("sbom", help="list every package in an image (CycloneDX, SPDX, JSON, table)")
+    p.add_argument("source", help="docker-archive:PATH, oci-dir:PATH, oci-archive:PATH, dir:PATH "
+                                  "or a path whose kind is detected")
+    _common(p)
+    for name, what in (
+        ("image", "scan an image for vulnerabilities"),
+        ("rootfs", "scan a root filesystem for vulnerabilities"),
+        ("sbom-scan", "scan an SBOM for vulnerabilities"),
+    ):
+        q = sub.add_parser(name, help=f"{what} (not implemented yet)")
+        q.add_argument("args", nargs="*")
+    return parser
+
+
+def _cache_dir(args: argparse.Namespace) -> Path | None:
+    if args.no_cache:
+        return None
+    if args.cache_dir is not None:
+        return Path(args.cache_dir)
+    env = os.environ.get("HULLSCAN_CACHE_DIR")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_cache_dir("hullscan"))
+
+
+def _outputs(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
+    formats = args.format or ["table"]
+    outputs = args.output or []
+    if len(outputs) > len(formats):
+        raise UsageError("more -o/--output than -f/--format values")
+    pairs: list[tuple[str, Path | None]] = []
+    for i, fmt in enumerate(formats):
+        pairs.append((fmt, Path(outputs[i]) if i < len(outputs) else None))
+    if sum(1 for _, out in pairs if out is None) > 1:
+        raise UsageError("only one format can go to stdout; give -o FILE for the others")
+    for fmt, _ in pairs:
+        get_writer(fmt)  # validate before doing any work
+    return pairs
+
+
+def _run_sbom(args: argparse.Namespace, stderr: Console) -> int:
+    outputs = _outputs(args)
+    options = ScanOptions(platform=args.platform, cache_dir=_cache_dir(args))
+    show_progress = not args.quiet and stderr.is_terminal
+    if show_progress:
+        from hullscan.cli.progress import RichProgress
+
+        with RichProgress(stderr) as progress:
+            result = api.sbom(args.source, options, observer=progress)
+    else:
+        result = api.sbom(args.source, options)
+    # Render everything first: on an error nothing half-written is left behind.
+    rendered: list[tuple[str, Path | None]] = []
+    for fmt, out in outputs:
+        buf = io.StringIO()
+        get_writer(fmt).write_sbom(result, buf)
+        rendered.append((buf.getvalue(), out))
+    for text, out in rendered:
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            out.write_text(text, encoding="utf-8")
+    for status in result.statuses:
+        if status.status != "ok" and not args.quiet:
+            for fe in status.file_errors:
+                stderr.print(f"warning: {status.name}: {fe.path}: {fe.error}", markup=False,
+                             highlight=False)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    stderr = Console(stderr=True, highlight=False)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed its message
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_INPUT_ERROR
+    if args.command is None:
+        parser.print_help()
+        return EXIT_INPUT_ERROR
+    try:
+        if args.command == "sbom":
+            return _run_sbom(args, stderr)
+        raise UsageError(
+            f"'hullscan {args.command}' is not implemented yet: vulnerability matching is a "
+            "later issue; 'hullscan sbom SOURCE' lists the packages of an image"
+        )
+    except HullscanError as exc:
+        print(f"hullscan: error: {exc.diagnostics()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("hullscan: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so in one line; HULLSCAN_DEBUG shows the traceback
+        if os.environ.get("HULLSCAN_DEBUG"):
+            raise
+        print(f"hullscan: internal error: {type(exc).__name__}: {exc} "
+              "(set HULLSCAN_DEBUG=1 for a traceback)", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
+
+
+def entrypoint() -> None:
+    with contextlib.suppress(BrokenPipeError):
+        sys.exit(main())

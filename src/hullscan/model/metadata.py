@@ -1,0 +1,40 @@
+"""Per-format package metadata: a tagged union, never ``Any``."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class DpkgMeta(msgspec.Struct, frozen=True, kw_only=True, tag="dpkg"):
+    status: str | None = None
+    maintainer: str | None = None
+    installed_size: int | None = None
+    section: str | None = None
+    priority: str | None = None
+    multi_arch: str | None = None
+    depends: str | None = None
+    provides: str | None = None
+
+
+class ApkMeta(msgspec.Struct, frozen=True, kw_only=True, tag="apk"):
+    origin: str | None = None
+    maintainer: str | None = None
+    url: str | None = None
+    description: str | None = None
+    installed_size: int | None = None
+    checksum: str | None = None
+    commit: str | None = None
+    depends: tuple[str, ...] = ()
+    provides: tuple[str, ...] = ()
+
+
+class RpmMeta(msgspec.Struct, frozen=True, kw_only=True, tag="rpm"):
+    epoch: int | None = None
+    release: str | None = None
+    source_rpm: str | None = None
+    vendor: str | None = None
+    modularity_label: str | None = None
+    size: int | None = None
+
+
+PackageMetadata = DpkgMeta | ApkMeta | RpmMeta
