@@ -52,5 +52,5 @@ def sbom(
         layers=tuple(ref for ref, _ in layers),
         packages=tuple(squashed.packages),
         statuses=tuple(squashed.statuses),
-        warnings=tuple([*info.warnings, *squashed.warnings]),
+        warnings=(*info.warnings, *squashed.warnings),
     )

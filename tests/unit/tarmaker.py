@@ -6,7 +6,9 @@ import io
 import tarfile
 
 
-def make_tar(entries: list[tuple[str, bytes | str | None, str]], fmt: int = tarfile.PAX_FORMAT) -> bytes:
+def make_tar(
+    entries: list[tuple[str, bytes | str | None, str]], fmt: int = tarfile.PAX_FORMAT
+) -> bytes:
     """entries: (name, data, kind) with kind file|dir|symlink|hardlink (data = link target)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=fmt) as tf:

@@ -10,7 +10,9 @@ from hullscan.walk.layer_result import FileResult, LayerResult
 
 
 def _result(i: int, size: int = 10) -> LayerResult:
-    return LayerResult(diff_id=f"sha256:{i}", files={"p": [FileResult(analyzer="a", payload=b"x" * size)]})
+    return LayerResult(
+        diff_id=f"sha256:{i}", files={"p": [FileResult(analyzer="a", payload=b"x" * size)]}
+    )
 
 
 def test_cache_roundtrip_and_miss(tmp_path: Path) -> None:

@@ -24,10 +24,20 @@ def blob(kind: str) -> bytes:
     return TAR
 
 
-def read(raw: bytes, *, diff_id: str | None = DIFF_ID, blob_digest: str | None = None,
-         limits: Limits = Limits()) -> LayerStream:
-    s = LayerStream(io.BytesIO(raw), name="layer 0", limits=limits,
-                    expected_diff_id=diff_id, expected_blob_digest=blob_digest)
+def read(
+    raw: bytes,
+    *,
+    diff_id: str | None = DIFF_ID,
+    blob_digest: str | None = None,
+    limits: Limits = Limits(),
+) -> LayerStream:
+    s = LayerStream(
+        io.BytesIO(raw),
+        name="layer 0",
+        limits=limits,
+        expected_diff_id=diff_id,
+        expected_blob_digest=blob_digest,
+    )
     out = b"".join(s.chunks())
     assert out == TAR
     return s
@@ -61,8 +71,13 @@ def test_layer_stream_blob_digest_mismatch_is_an_error() -> None:
 @pytest.mark.parametrize("kind", ["gzip", "zstd"])
 def test_layer_stream_truncated_compression_is_an_error(kind: str) -> None:
     raw = blob(kind)
-    s = LayerStream(io.BytesIO(raw[: len(raw) // 2]), name="layer 0", limits=Limits(),
-                    expected_diff_id=DIFF_ID, expected_blob_digest=None)
+    s = LayerStream(
+        io.BytesIO(raw[: len(raw) // 2]),
+        name="layer 0",
+        limits=Limits(),
+        expected_diff_id=DIFF_ID,
+        expected_blob_digest=None,
+    )
     # gzip knows its stream is cut; zstandard's reader may just stop, and then the diff_id
     # check catches it. Either way: an error, never a result.
     with pytest.raises((LayerFormatError, DigestMismatchError)):
@@ -73,8 +88,13 @@ def test_layer_stream_corrupt_gzip_is_an_error() -> None:
     raw = bytearray(blob("gzip"))
     raw[len(raw) // 2] ^= 0xFF
     raw[len(raw) // 2 + 1] ^= 0xFF
-    s = LayerStream(io.BytesIO(bytes(raw)), name="layer 0", limits=Limits(),
-                    expected_diff_id=DIFF_ID, expected_blob_digest=None)
+    s = LayerStream(
+        io.BytesIO(bytes(raw)),
+        name="layer 0",
+        limits=Limits(),
+        expected_diff_id=DIFF_ID,
+        expected_blob_digest=None,
+    )
     with pytest.raises((LayerFormatError, DigestMismatchError)):
         b"".join(s.chunks())
 
@@ -82,10 +102,19 @@ def test_layer_stream_corrupt_gzip_is_an_error() -> None:
 @pytest.mark.parametrize("kind", ["gzip", "zstd"])
 def test_layer_stream_decompression_bomb_stopped_by_ratio(kind: str) -> None:
     zeros = b"\0" * (8 * 1024 * 1024)
-    raw = gzip.compress(zeros * 4) if kind == "gzip" else zstandard.ZstdCompressor().compress(zeros * 4)
+    raw = (
+        gzip.compress(zeros * 4)
+        if kind == "gzip"
+        else zstandard.ZstdCompressor().compress(zeros * 4)
+    )
     limits = Limits(ratio_grace_bytes=1024 * 1024, max_compression_ratio=100)
-    s = LayerStream(io.BytesIO(raw), name="layer 0", limits=limits,
-                    expected_diff_id=None, expected_blob_digest=None)
+    s = LayerStream(
+        io.BytesIO(raw),
+        name="layer 0",
+        limits=limits,
+        expected_diff_id=None,
+        expected_blob_digest=None,
+    )
     with pytest.raises(LimitExceededError, match="decompression bomb"):
         for _ in s.chunks():
             pass
@@ -93,8 +122,13 @@ def test_layer_stream_decompression_bomb_stopped_by_ratio(kind: str) -> None:
 
 def test_layer_stream_total_size_limit() -> None:
     raw = gzip.compress(b"\0" * (4 * 1024 * 1024))
-    s = LayerStream(io.BytesIO(raw), name="layer 0", limits=Limits(max_layer_bytes=1024 * 1024),
-                    expected_diff_id=None, expected_blob_digest=None)
+    s = LayerStream(
+        io.BytesIO(raw),
+        name="layer 0",
+        limits=Limits(max_layer_bytes=1024 * 1024),
+        expected_diff_id=None,
+        expected_blob_digest=None,
+    )
     with pytest.raises(LimitExceededError, match="uncompressed bytes"):
         for _ in s.chunks():
             pass

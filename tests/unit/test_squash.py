@@ -17,8 +17,13 @@ def layers(*tars: list[tuple[str, object, str]]):
     out = []
     for i, entries in enumerate(tars):
         diff_id = f"sha256:{i:064d}"
-        res = walk_layer(iter([make_tar(entries)]), diff_id=diff_id, layer_name=f"layer {i}",
-                         analyzers=ANALYZERS, limits=Limits())
+        res = walk_layer(
+            iter([make_tar(entries)]),
+            diff_id=diff_id,
+            layer_name=f"layer {i}",
+            analyzers=ANALYZERS,
+            limits=Limits(),
+        )
         out.append((LayerRef(index=i, diff_id=diff_id, created_by=f"step {i}"), res))
     return out
 
@@ -60,7 +65,9 @@ def test_squash_opaque_dir_hides_lower_layers_only() -> None:
 
 
 def test_squash_readding_after_delete_resets_origin() -> None:
-    r = squash([("pkgs/a", "a 1", "file")], [("pkgs/.wh.a", "", "file")], [("pkgs/a", "a 1", "file")])
+    r = squash(
+        [("pkgs/a", "a 1", "file")], [("pkgs/.wh.a", "", "file")], [("pkgs/a", "a 1", "file")]
+    )
     assert pkgs(r) == {"a": ("1", 2)}
 
 
@@ -74,7 +81,12 @@ def test_squash_follows_symlinks_inside_root_only() -> None:
 
 
 def test_squash_absolute_symlink_resolves_in_image_root() -> None:
-    r = squash([("usr/lib/os-release", "alpine", "file"), ("etc/os-release", "/usr/lib/os-release", "symlink")])
+    r = squash(
+        [
+            ("usr/lib/os-release", "alpine", "file"),
+            ("etc/os-release", "/usr/lib/os-release", "symlink"),
+        ]
+    )
     assert r.distro is not None and r.distro.id == "alpine"
 
 

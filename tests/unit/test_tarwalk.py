@@ -18,27 +18,41 @@ LIMITS = Limits()
 
 def walk(data: bytes, chunk: int = 7, limits: Limits = LIMITS):
     chunks = iter([data[i : i + chunk] for i in range(0, len(data), chunk)])
-    return walk_layer(chunks, diff_id="sha256:x", layer_name="layer 0", analyzers=[PkgFileAnalyzer()], limits=limits)
+    return walk_layer(
+        chunks,
+        diff_id="sha256:x",
+        layer_name="layer 0",
+        analyzers=[PkgFileAnalyzer()],
+        limits=limits,
+    )
 
 
 @pytest.mark.parametrize("fmt", [tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT])
 @pytest.mark.parametrize("chunk", [1, 7, 512, 100000])
 def test_walk_layer_finds_wanted_files_in_every_format(fmt: int, chunk: int) -> None:
-    data = make_tar(
-        [
-            ("./pkgs", None, "dir"),
-            ("./pkgs/a", "a 1.0", "file"),
-            ("other/b.pkg", "b 2.0", "file"),
-            ("other/ignored.txt", "x" * 3000, "file"),
-            ("deep/" + "d/" * 60 + "c.pkg", "c 3", "file"),  # long name: pax/GNU/ustar prefix
-            ("link.pkg", "other/b.pkg", "symlink"),
-            ("hard.pkg", "other/b.pkg", "hardlink"),
-        ],
-        fmt=fmt,
-    ) if fmt != tarfile.USTAR_FORMAT else make_tar(
-        [("./pkgs/a", "a 1.0", "file"), ("other/b.pkg", "b 2.0", "file"),
-         ("link.pkg", "other/b.pkg", "symlink"), ("hard.pkg", "other/b.pkg", "hardlink")],
-        fmt=fmt,
+    data = (
+        make_tar(
+            [
+                ("./pkgs", None, "dir"),
+                ("./pkgs/a", "a 1.0", "file"),
+                ("other/b.pkg", "b 2.0", "file"),
+                ("other/ignored.txt", "x" * 3000, "file"),
+                ("deep/" + "d/" * 60 + "c.pkg", "c 3", "file"),  # long name: pax/GNU/ustar prefix
+                ("link.pkg", "other/b.pkg", "symlink"),
+                ("hard.pkg", "other/b.pkg", "hardlink"),
+            ],
+            fmt=fmt,
+        )
+        if fmt != tarfile.USTAR_FORMAT
+        else make_tar(
+            [
+                ("./pkgs/a", "a 1.0", "file"),
+                ("other/b.pkg", "b 2.0", "file"),
+                ("link.pkg", "other/b.pkg", "symlink"),
+                ("hard.pkg", "other/b.pkg", "hardlink"),
+            ],
+            fmt=fmt,
+        )
     )
     res = walk(data, chunk)
     assert "pkgs/a" in res.files and "other/b.pkg" in res.files
@@ -53,14 +67,26 @@ def test_walk_layer_finds_wanted_files_in_every_format(fmt: int, chunk: int) -> 
 
 
 def test_walk_layer_records_whiteouts_and_opaque_dirs() -> None:
-    data = make_tar([("etc/.wh.passwd", "", "file"), ("var/lib/.wh..wh..opq", "", "file"), (".wh.top", "", "file")])
+    data = make_tar(
+        [
+            ("etc/.wh.passwd", "", "file"),
+            ("var/lib/.wh..wh..opq", "", "file"),
+            (".wh.top", "", "file"),
+        ]
+    )
     res = walk(data)
     assert sorted(res.whiteouts) == ["etc/passwd", "top"]
     assert res.opaque_dirs == ["var/lib"]
 
 
 def test_walk_layer_records_parse_errors_and_size_limit_per_file() -> None:
-    data = make_tar([("pkgs/bad", "no-version-here", "file"), ("pkgs/huge", "x " * 600, "file"), ("pkgs/ok", "ok 1", "file")])
+    data = make_tar(
+        [
+            ("pkgs/bad", "no-version-here", "file"),
+            ("pkgs/huge", "x " * 600, "file"),
+            ("pkgs/ok", "ok 1", "file"),
+        ]
+    )
     res = walk(data)
     assert "bad pkg file" in (res.files["pkgs/bad"][0].error or "")
     assert "over this analyzer's limit" in (res.files["pkgs/huge"][0].error or "")
@@ -124,7 +150,11 @@ def test_walk_layer_garbage_raises_image_error_only(data: bytes, chunk: int) -> 
 @settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_walk_layer_mutated_tar_raises_image_error_only(data: st.DataObject) -> None:
-    base = bytearray(make_tar([("pkgs/a", "a 1", "file"), ("x/b.pkg", "b 2", "file"), ("l", "pkgs/a", "symlink")]))
+    base = bytearray(
+        make_tar(
+            [("pkgs/a", "a 1", "file"), ("x/b.pkg", "b 2", "file"), ("l", "pkgs/a", "symlink")]
+        )
+    )
     for _ in range(data.draw(st.integers(1, 8))):
         pos = data.draw(st.integers(0, len(base) - 1))
         base[pos] = data.draw(st.integers(0, 255))

@@ -59,7 +59,9 @@ class Dispatch:
         self._suffix_tuple = tuple(s for s, _ in suffixes)
         self._globs = globs
         self._glob_re = (
-            re.compile("|".join(f"(?P<g{i}>{_glob_to_regex(g)})" for i, (g, _) in enumerate(globs)) + r"\Z")
+            re.compile(
+                "|".join(f"(?P<g{i}>{_glob_to_regex(g)})" for i, (g, _) in enumerate(globs)) + r"\Z"
+            )
             if globs
             else None
         )
@@ -85,10 +87,9 @@ class Dispatch:
                 found = _add(found, [a for s, a in ds if base.endswith(s)])
         if self._suffix_tuple and path.endswith(self._suffix_tuple):
             found = _add(found, [a for s, a in self._suffixes if path.endswith(s)])
-        if self._glob_re is not None:
-            if self._glob_re.match(path):
-                # The combined regex says "some glob matches"; find all of them (rare path).
-                found = _add(found, [a for g, a in self._globs if _compiled(g).match(path)])
+        if self._glob_re is not None and self._glob_re.match(path):
+            # The combined regex says "some glob matches"; find all of them (rare path).
+            found = _add(found, [a for g, a in self._globs if _compiled(g).match(path)])
         for a in self._fallback:
             if a.wants(path, size):
                 found = _add(found, [a])

@@ -68,10 +68,10 @@ class LayerCache:
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
-                os.replace(tmp, path)
+                Path(tmp).replace(path)
             except BaseException:
                 with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+                    Path(tmp).unlink()
                 raise
         except OSError as exc:
             raise CacheError(f"cannot write cache entry in {path.parent}: {exc}") from exc

@@ -23,17 +23,34 @@ from hullscan.report.registry import get_writer, writer_names
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-f", "--format", action="append", default=None,
-                   help="output format; repeat with -o for several outputs in one run "
-                        f"({', '.join(writer_names())})")
-    p.add_argument("-o", "--output", action="append", default=None,
-                   help="write to FILE instead of stdout (pairs with -f in order)")
+    p.add_argument(
+        "-f",
+        "--format",
+        action="append",
+        default=None,
+        help="output format; repeat with -o for several outputs in one run "
+        f"({', '.join(writer_names())})",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        default=None,
+        help="write to FILE instead of stdout (pairs with -f in order)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--cache-dir", type=Path, default=None,
-                   help="layer cache directory (env HULLSCAN_CACHE_DIR; default: user cache dir)")
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="layer cache directory (env HULLSCAN_CACHE_DIR; default: user cache dir)",
+    )
     p.add_argument("--no-cache", action="store_true", help="do not read or write the layer cache")
-    p.add_argument("--platform", default=None,
-                   help="os/arch[/variant] to pick from a multi-platform image (default linux/amd64)")
+    p.add_argument(
+        "--platform",
+        default=None,
+        help="os/arch[/variant] to pick from a multi-platform image (default linux/amd64)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,8 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hullscan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("sbom", help="list every package in an image (CycloneDX, SPDX, JSON, table)")
-    p.add_argument("source", help="docker-archive:PATH, oci-dir:PATH, oci-archive:PATH, dir:PATH "
-                                  "or a path whose kind is detected")
+    p.add_argument(
+        "source",
+        help="docker-archive:PATH, oci-dir:PATH, oci-archive:PATH, dir:PATH "
+        "or a path whose kind is detected",
+    )
     _common(p)
     for name, what in (
         ("image", "scan an image for vulnerabilities"),
@@ -107,8 +127,9 @@ def _run_sbom(args: argparse.Namespace, stderr: Console) -> int:
     for status in result.statuses:
         if status.status != "ok" and not args.quiet:
             for fe in status.file_errors:
-                stderr.print(f"warning: {status.name}: {fe.path}: {fe.error}", markup=False,
-                             highlight=False)
+                stderr.print(
+                    f"warning: {status.name}: {fe.path}: {fe.error}", markup=False, highlight=False
+                )
     return 0
 
 
@@ -138,8 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line; HULLSCAN_DEBUG shows the traceback
         if os.environ.get("HULLSCAN_DEBUG"):
             raise
-        print(f"hullscan: internal error: {type(exc).__name__}: {exc} "
-              "(set HULLSCAN_DEBUG=1 for a traceback)", file=sys.stderr)
+        print(
+            f"hullscan: internal error: {type(exc).__name__}: {exc} "
+            "(set HULLSCAN_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL_ERROR
 
 

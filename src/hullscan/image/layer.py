@@ -29,6 +29,13 @@ from hullscan.image.limits import Limits
 
 CHUNK = 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
+_DECOMPRESSION_ERRORS: tuple[type[BaseException], ...] = (  # type: ignore[assignment]
+    OSError,
+    EOFError,
+    zlib.error,
+    isal_zlib.error,
+    zstandard.ZstdError,
+)
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
@@ -119,9 +126,8 @@ class LayerStream:
                     raise LimitExceededError(
                         f"{self.name}: layer exceeds {lim.max_layer_bytes} uncompressed bytes"
                     )
-                if (
-                    total > lim.ratio_grace_bytes
-                    and total > lim.max_compression_ratio * max(reader.count, 1)
+                if total > lim.ratio_grace_bytes and total > lim.max_compression_ratio * max(
+                    reader.count, 1
                 ):
                     raise LimitExceededError(
                         f"{self.name}: compression ratio over {lim.max_compression_ratio}:1 "
@@ -131,8 +137,10 @@ class LayerStream:
                 self.uncompressed_bytes = total
                 yield chunk
             reader.drain()
-        except (OSError, EOFError, zlib.error, isal_zlib.error, zstandard.ZstdError) as exc:
-            raise LayerFormatError(f"{self.name}: corrupt {self.compression} stream: {exc}") from exc
+        except _DECOMPRESSION_ERRORS as exc:
+            raise LayerFormatError(
+                f"{self.name}: corrupt {self.compression} stream: {exc}"
+            ) from exc
         self.compressed_bytes = reader.count
         self.blob_digest = f"{reader.algorithm}:{reader.hash.hexdigest()}"
         self.diff_id = "sha256:" + tar_hash.hexdigest()
@@ -141,7 +149,7 @@ class LayerStream:
     def _decompressed(self, reader: _HashingReader) -> Iterator[bytes]:
         if self.compression == "gzip":
             # IGzipFile handles multi-member streams and raises on truncation/bad CRC.
-            gz = igzip.IGzipFile(fileobj=reader, mode="rb")
+            gz = igzip.IGzipFile(fileobj=reader, mode="rb")  # type: ignore[no-untyped-call]
             while True:
                 chunk = gz.read(CHUNK)
                 if not chunk:
@@ -149,7 +157,11 @@ class LayerStream:
                 yield chunk
         elif self.compression == "zstd":
             dctx = zstandard.ZstdDecompressor(max_window_size=1 << 31)
-            with dctx.stream_reader(reader, read_across_frames=True, closefd=False) as zr:
+            with dctx.stream_reader(
+                reader,  # type: ignore[arg-type]
+                read_across_frames=True,
+                closefd=False,
+            ) as zr:
                 while True:
                     chunk = zr.read(CHUNK)
                     if not chunk:
@@ -163,12 +175,11 @@ class LayerStream:
                 yield chunk
 
     def _verify(self) -> None:
-        if self._expected_blob_digest:
-            if self.blob_digest != self._expected_blob_digest:
-                raise DigestMismatchError(
-                    f"{self.name}: blob digest mismatch: manifest says "
-                    f"{self._expected_blob_digest}, bytes hash to {self.blob_digest}"
-                )
+        if self._expected_blob_digest and self.blob_digest != self._expected_blob_digest:
+            raise DigestMismatchError(
+                f"{self.name}: blob digest mismatch: manifest says "
+                f"{self._expected_blob_digest}, bytes hash to {self.blob_digest}"
+            )
         if self._expected_diff_id and self.diff_id != self._expected_diff_id:
             raise DigestMismatchError(
                 f"{self.name}: diff_id mismatch: config says {self._expected_diff_id}, "

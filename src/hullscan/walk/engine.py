@@ -125,15 +125,19 @@ def analyze_layers(
     if n_workers <= 1:
         for i in todo:
             spec = info.layers[i]
-            results[i] = analyze_layer(spec, analyzers, limits, obs.layer_progress)
-            _store(cache, spec, results[i], fp)
+            res = analyze_layer(spec, analyzers, limits, obs.layer_progress)
+            results[i] = res
+            _store(cache, spec, res, fp)
             obs.layer_done(spec.ref.diff_id, cached=False)
     else:
         names = tuple(a.name for a in analyzers)
-        ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        ctx = multiprocessing.get_context(
+            "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        )
         q = ctx.Queue()
-        with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(q,)) as pool:
+        with ProcessPoolExecutor(
+            n_workers, mp_context=ctx, initializer=_init_worker, initargs=(q,)
+        ) as pool:
             futures: dict[Future[bytes], int] = {
                 pool.submit(_worker, info.layers[i], names, limits): i for i in todo
             }
@@ -145,9 +149,9 @@ def analyze_layers(
                     for fut in done:
                         i = futures[fut]
                         spec = info.layers[i]
-                        res = decode_layer_result(fut.result())
-                        results[i] = res
-                        _store(cache, spec, res, fp)
+                        done_res = decode_layer_result(fut.result())
+                        results[i] = done_res
+                        _store(cache, spec, done_res, fp)
                         obs.layer_done(spec.ref.diff_id, cached=False)
             except BaseException:
                 for fut in pending:
@@ -156,17 +160,17 @@ def analyze_layers(
             finally:
                 _drain(q, obs)
     out: list[tuple[LayerRef, LayerResult]] = []
-    for spec, res in zip(info.layers, results, strict=True):
-        assert res is not None
+    for spec, maybe in zip(info.layers, results, strict=True):
+        assert maybe is not None
         ref = spec.ref
         if not ref.diff_id:
-            ref = msgspec.structs.replace(ref, diff_id=res.diff_id)
-        out.append((ref, res))
+            ref = msgspec.structs.replace(ref, diff_id=maybe.diff_id)
+        out.append((ref, maybe))
     return out
 
 
-def _store(cache: LayerCache | None, spec: LayerSpec, res: LayerResult | None, fp: str) -> None:
-    if cache is not None and res is not None and spec.ref.diff_id:
+def _store(cache: LayerCache | None, spec: LayerSpec, res: LayerResult, fp: str) -> None:
+    if cache is not None and spec.ref.diff_id:
         cache.put(cache.key(spec.ref.diff_id, fp), res)
 
 

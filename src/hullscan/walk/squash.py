@@ -47,7 +47,9 @@ class _Entry:
 @dataclass(slots=True)
 class _View:
     files: dict[str, _Entry] = field(default_factory=dict)
-    links: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # path -> (layer, kind, target)
+    links: dict[str, tuple[int, str, str]] = field(
+        default_factory=dict
+    )  # path -> (layer, kind, target)
     # Links at paths some analyzer wants -> those analyzers' names.
     wanted_links: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -62,9 +64,11 @@ class _View:
         touched: set[str] = set()
         prefix = path + "/" if path else ""
         for store in (self.files, self.links):
-            doomed = [p for p in store if p == path or p.startswith(prefix)] if path else list(store)
+            doomed = (
+                [p for p in store if p == path or p.startswith(prefix)] if path else list(store)
+            )
             for p in doomed:
-                touched |= self._pop(p, store)  # type: ignore[arg-type]
+                touched |= self._pop(p, store)
         return touched
 
     def remove_below(self, path: str) -> set[str]:
@@ -73,7 +77,7 @@ class _View:
         for store in (self.files, self.links):
             doomed = [p for p in store if p.startswith(prefix)]
             for p in doomed:
-                touched |= self._pop(p, store)  # type: ignore[arg-type]
+                touched |= self._pop(p, store)
         return touched
 
 
@@ -123,7 +127,7 @@ class Squasher:
         present_since: dict[str, dict[tuple[Any, ...], int]] = {a.name: {} for a in self.analyzers}
         warnings: list[str] = []
         distro: Distro | None = None
-        for i, (ref, result) in enumerate(layers):
+        for i, (_ref, result) in enumerate(layers):
             warnings.extend(result.warnings)
             touched: set[str] = set()
             for d in result.opaque_dirs:
@@ -133,7 +137,7 @@ class Squasher:
             for kind, links in (("sym", result.symlinks), ("hard", result.hardlinks)):
                 for p, target in links.items():
                     if p in view.files:
-                        touched |= view._pop(p, view.files)  # type: ignore[arg-type]
+                        touched |= view._pop(p, view.files)
                     view.links[p] = (i, kind, target)
                     wanted = tuple(a.name for a in self.dispatch.match(p, 0))
                     if wanted:
@@ -146,7 +150,7 @@ class Squasher:
                 if old:
                     touched.update(r.analyzer for r in old.results)
                 if p in view.links:
-                    touched |= view._pop(p, view.links)  # type: ignore[arg-type]
+                    touched |= view._pop(p, view.links)
                 view.files[p] = _Entry(i, results)
                 touched.update(r.analyzer for r in results)
             dirty = [a for a in self.analyzers if a.name in touched]
@@ -169,7 +173,7 @@ class Squasher:
         final_distro: Distro | None = None
         for a in self.analyzers:
             files = self._files_for(a, view, layers)
-            asm: Assembly = a.assemble(files, AssembleContext(distro=final_distro))
+            asm = a.assemble(files, AssembleContext(distro=final_distro))
             if asm.distro is not None:
                 final_distro = asm.distro
             since = present_since[a.name]
@@ -179,8 +183,9 @@ class Squasher:
                 packages.append(_attribute(pkg, ref))
             statuses.append(self._status(a, view, layers, asm))
         packages.sort(key=lambda p: (p.type, p.name, p.version, p.arch or "", p.purl))
-        return SquashResult(distro=final_distro, packages=packages, statuses=statuses,
-                            warnings=warnings)
+        return SquashResult(
+            distro=final_distro, packages=packages, statuses=statuses, warnings=warnings
+        )
 
     def _files_for(
         self, a: Analyzer, view: _View, layers: Sequence[tuple[LayerRef, LayerResult]]
@@ -189,24 +194,29 @@ class Squasher:
         for p, entry in view.files.items():
             for r in entry.results:
                 if r.analyzer == a.name and r.payload is not None:
-                    out[p] = AnalyzedFile(p, p, layers[entry.layer][0],
-                                          self._decode(a, entry.layer, p, r.payload))
+                    out[p] = AnalyzedFile(
+                        p, p, layers[entry.layer][0], self._decode(a, entry.layer, p, r.payload)
+                    )
         for p, names in view.wanted_links.items():
             if a.name not in names:
                 continue
             real = resolve_in_root(p, view.links, self.limits.max_symlink_hops)
-            entry = view.files.get(real)
-            if entry is None:
+            target = view.files.get(real)
+            if target is None:
                 if real != p:
                     self._link_errors.setdefault(a.name, {})[p] = (
                         f"link to {real!r}, which this analyzer did not read "
                         "(missing, or not one of its interests)"
                     )
                 continue
-            for r in entry.results:
+            for r in target.results:
                 if r.analyzer == a.name and r.payload is not None:
-                    out[p] = AnalyzedFile(p, real, layers[entry.layer][0],
-                                          self._decode(a, entry.layer, real, r.payload))
+                    out[p] = AnalyzedFile(
+                        p,
+                        real,
+                        layers[target.layer][0],
+                        self._decode(a, target.layer, real, r.payload),
+                    )
         return out
 
     def _decode(self, a: Analyzer, layer: int, path: str, payload: bytes) -> Any:

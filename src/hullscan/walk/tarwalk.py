@@ -94,7 +94,9 @@ def _octal(field: bytes, what: str, layer: str) -> int:
     try:
         return int(text, 8)
     except ValueError:
-        raise LayerFormatError(f"{layer}: corrupt tar header: bad {what} field {text[:16]!r}") from None
+        raise LayerFormatError(
+            f"{layer}: corrupt tar header: bad {what} field {text[:16]!r}"
+        ) from None
 
 
 def _checksum_ok(header: bytes) -> bool:
@@ -137,7 +139,9 @@ def _parse_pax(data: bytes, layer: str) -> dict[str, str]:
 def normalize_member_name(raw: str, layer: str, limits: Limits) -> str:
     """Image-root-relative path without ``./``; raises on absolute paths and ``..``."""
     if len(raw) > limits.max_path_bytes:
-        raise LimitExceededError(f"{layer}: tar entry name longer than {limits.max_path_bytes} bytes")
+        raise LimitExceededError(
+            f"{layer}: tar entry name longer than {limits.max_path_bytes} bytes"
+        )
     name = raw
     while name.startswith("./"):
         name = name[2:]
@@ -165,8 +169,15 @@ def walk_layer(
     The stream is always drained to its end (so the caller's digests cover every byte).
     """
     table = dispatch or Dispatch(analyzers)
-    result = LayerResult(diff_id=diff_id, files={}, symlinks={}, hardlinks={}, whiteouts=[],
-                         opaque_dirs=[], warnings=[])
+    result = LayerResult(
+        diff_id=diff_id,
+        files={},
+        symlinks={},
+        hardlinks={},
+        whiteouts=[],
+        opaque_dirs=[],
+        warnings=[],
+    )
     reader = _Reader(chunks)
     files = result.files
     pax_global: dict[str, str] = {}
@@ -287,7 +298,9 @@ def walk_layer(
             wanted = table.match(path, 0)
             if wanted and target in files:
                 # The target's content was read earlier in this layer: share its records.
-                files[path] = [r for r in files[target] if any(a.name == r.analyzer for a in wanted)]
+                files[path] = [
+                    r for r in files[target] if any(a.name == r.analyzer for a in wanted)
+                ]
         # Directories, devices, fifos: nothing to read; still skip any (bogus) data.
         if padded and not reader.skip(padded):
             raise LayerFormatError(f"{layer_name}: truncated tar stream (in {path!r})")
@@ -310,10 +323,12 @@ def _analyze(
     readers = [a for a in wanted if size <= a.max_file_size]
     for a in wanted:
         if size > a.max_file_size:
-            results.append(FileResult(
-                analyzer=a.name,
-                error=f"file is {size} bytes, over this analyzer's limit of {a.max_file_size}",
-            ))
+            results.append(
+                FileResult(
+                    analyzer=a.name,
+                    error=f"file is {size} bytes, over this analyzer's limit of {a.max_file_size}",
+                )
+            )
     if readers:
         data = reader.read(padded)
         if len(data) < padded:
@@ -333,7 +348,7 @@ def _run_analyzer(analyzer: Analyzer, path: str, content: bytes) -> FileResult:
         return FileResult(analyzer=analyzer.name, error=str(exc) or "parse error")
     except RecursionError:
         return FileResult(analyzer=analyzer.name, error="input nested too deeply")
-    except Exception as exc:  # noqa: BLE001 - an analyzer bug must not kill the scan
+    except Exception as exc:
         return FileResult(
             analyzer=analyzer.name, error=f"internal analyzer error: {type(exc).__name__}: {exc}"
         )
