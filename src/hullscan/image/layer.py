@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import queue
+import threading
 import zlib
 from collections.abc import Iterator
 from typing import IO, Any
@@ -110,6 +112,49 @@ class LayerStream:
         self.uncompressed_bytes = 0
 
     def chunks(self) -> Iterator[bytes]:
+        """Decompressed chunks, produced by a reader thread.
+
+        Decompression and both digests run in C code that releases the GIL, so a helper
+        thread doing them overlaps with the tar parsing done by the consumer: the walk costs
+        max(decompress, parse) instead of their sum. The queue is small (bounded memory) and
+        the thread stops as soon as the consumer goes away.
+        """
+        q: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
+        stop = threading.Event()
+
+        def put(item: bytes | BaseException | None) -> bool:
+            while not stop.is_set():
+                try:
+                    q.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def produce() -> None:
+            try:
+                for chunk in self._verified_chunks():
+                    if not put(chunk):
+                        return
+                put(None)
+            except BaseException as exc:  # handed to the consumer, re-raised there
+                put(exc)
+
+        thread = threading.Thread(target=produce, name=f"hullscan-{self.name}", daemon=True)
+        thread.start()
+        try:
+            while True:
+                item = q.get()
+                if item is None:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            thread.join()
+
+    def _verified_chunks(self) -> Iterator[bytes]:
         head = self._raw.read(4)
         self.compression = sniff_compression(head)
         algorithm = "sha256"
