@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from hullscan.analyzers.base import Analyzer
 
@@ -66,34 +66,49 @@ class Dispatch:
             else None
         )
 
-    def match(self, path: str, size: int) -> list[Analyzer]:
-        """Analyzers interested in ``path`` (relative, normalized). Usually an empty list."""
-        found: list[Analyzer] | None = None
-        hit = self._paths.get(path)
-        if hit:
-            found = list(hit)
-        slash = path.rfind("/")
-        base = path[slash + 1 :]
-        hit = self._basenames.get(base)
-        if hit:
-            found = _add(found, hit)
-        if slash >= 0:
-            parent = path[:slash]
-            hit = self._dirs.get(parent)
+        self.match = self._build_matcher()
+
+    def _build_matcher(self) -> Callable[[str, int], list[Analyzer]]:
+        """The hot lookup as a closure: tables are bound as locals (no attribute lookups)."""
+        paths, basenames, dirs = self._paths, self._basenames, self._dirs
+        dir_suffixes, suffixes, suffix_tuple = (
+            self._dir_suffixes,
+            self._suffixes,
+            self._suffix_tuple,
+        )
+        glob_re, globs, fallback = self._glob_re, self._globs, self._fallback
+        empty = _EMPTY
+
+        def match(path: str, size: int) -> list[Analyzer]:
+            """Analyzers interested in ``path`` (relative, normalized). Usually an empty list."""
+            found: list[Analyzer] | None = None
+            slash = path.rfind("/")
+            base = path[slash + 1 :]
+            hit = paths.get(path)
+            if hit:
+                found = list(hit)
+            hit = basenames.get(base)
             if hit:
                 found = _add(found, hit)
-            ds = self._dir_suffixes.get(parent)
-            if ds:
-                found = _add(found, [a for s, a in ds if base.endswith(s)])
-        if self._suffix_tuple and path.endswith(self._suffix_tuple):
-            found = _add(found, [a for s, a in self._suffixes if path.endswith(s)])
-        if self._glob_re is not None and self._glob_re.match(path):
-            # The combined regex says "some glob matches"; find all of them (rare path).
-            found = _add(found, [a for g, a in self._globs if _compiled(g).match(path)])
-        for a in self._fallback:
-            if a.wants(path, size):
-                found = _add(found, [a])
-        return found or _EMPTY
+            if slash >= 0:
+                parent = path[:slash]
+                hit = dirs.get(parent)
+                if hit:
+                    found = _add(found, hit)
+                ds = dir_suffixes.get(parent)
+                if ds:
+                    found = _add(found, [a for s, a in ds if base.endswith(s)])
+            if suffix_tuple and path.endswith(suffix_tuple):
+                found = _add(found, [a for s, a in suffixes if path.endswith(s)])
+            if glob_re is not None and glob_re.match(path):
+                # The combined regex says "some glob matches"; find all of them (rare path).
+                found = _add(found, [a for g, a in globs if _compiled(g).match(path)])
+            for a in fallback:
+                if a.wants(path, size):
+                    found = _add(found, [a])
+            return found or empty
+
+        return match
 
 
 _EMPTY: list[Analyzer] = []

@@ -20,6 +20,7 @@ import msgspec
 from hullscan.analyzers import registry
 from hullscan.analyzers.base import Analyzer
 from hullscan.cache.layers import LayerCache
+from hullscan.errors import LimitExceededError
 from hullscan.events import NullObserver, ProgressObserver
 from hullscan.image.layer import LayerStream
 from hullscan.image.limits import Limits
@@ -108,6 +109,10 @@ def analyze_layers(
 ) -> list[tuple[LayerRef, LayerResult]]:
     """Results for every layer in order: from the cache, or by reading the layer once."""
     obs = observer or NullObserver()
+    if len(info.layers) > limits.max_layers:
+        raise LimitExceededError(
+            f"{info.target.name}: {len(info.layers)} layers, over the limit of {limits.max_layers}"
+        )
     fp = registry.fingerprint(analyzers)
     results: list[LayerResult | None] = [None] * len(info.layers)
     todo: list[int] = []
@@ -159,6 +164,12 @@ def analyze_layers(
                 raise
             finally:
                 _drain(q, obs)
+    total = sum(r.uncompressed_bytes for r in results if r is not None)
+    if total > limits.max_image_bytes:
+        raise LimitExceededError(
+            f"{info.target.name}: image holds {total} uncompressed bytes, over the limit of "
+            f"{limits.max_image_bytes}"
+        )
     out: list[tuple[LayerRef, LayerResult]] = []
     for spec, maybe in zip(info.layers, results, strict=True):
         assert maybe is not None

@@ -203,7 +203,66 @@ def walk_layer(
     entries = 0
     zero_blocks = 0
     symlink_cap_warned = False
+    match = table.match
+    adler32 = zlib.adler32
+    max_depth = limits.max_path_depth
     while True:
+        # Fast path (most members of most layers): a regular file or directory whose header
+        # is inside the current buffer, with a clean name and no pending extended header.
+        # Everything it cannot decide falls through to the general path below, unchanged.
+        buf = reader._buf
+        pos = reader._pos
+        if not pax and long_name is None and pos + BLOCK <= len(buf):
+            flag = buf[pos + 156]
+            if (flag == 48 or flag == 53) and buf[pos + 257 : pos + 263] == b"ustar\0":
+                header = buf[pos : pos + BLOCK]
+                nul = header.find(b"\0", 0, 100)
+                try:  # checksum fast path (see _checksum_ok); anything odd goes the slow way
+                    stored = int(header[148:154], 8)
+                except ValueError:
+                    stored = -1
+                low = (adler32(header) & 0xFFFF) + 255 - sum(header[148:156])
+                if (
+                    nul > 0
+                    and header[345] == 0  # no ustar prefix
+                    and (stored == low or stored == low + 65521)
+                ):
+                    try:
+                        size = int(header[124:135], 8)
+                    except ValueError:
+                        size = -1
+                    raw = header[:nul].decode("utf-8", "surrogateescape")
+                    if (
+                        size >= 0
+                        and raw[0] not in "./"
+                        and "/." not in raw
+                        and "//" not in raw
+                        and raw.count("/") <= max_depth
+                    ):
+                        entries += 1
+                        if entries > limits.max_entries_per_layer:
+                            raise LimitExceededError(
+                                f"{layer_name}: more than {limits.max_entries_per_layer} tar entries"
+                            )
+                        zero_blocks = 0
+                        path = raw[:-1] if raw[-1] == "/" else raw
+                        padded = (size + BLOCK - 1) & ~(BLOCK - 1)
+                        if flag == 48:
+                            wanted = match(path, size)
+                            if wanted:
+                                reader._pos = pos + BLOCK
+                                _analyze(reader, path, size, padded, wanted, files, layer_name)
+                                continue
+                        end = pos + BLOCK + padded
+                        if end <= len(buf):
+                            reader._pos = end
+                        else:
+                            reader._pos = pos + BLOCK
+                            if not reader.skip(padded):
+                                raise LayerFormatError(
+                                    f"{layer_name}: truncated tar stream (in {path!r})"
+                                )
+                        continue
         header = reader.read(BLOCK)
         if len(header) < BLOCK:
             if not header:
