@@ -242,7 +242,8 @@ def walk_layer(
                         entries += 1
                         if entries > limits.max_entries_per_layer:
                             raise LimitExceededError(
-                                f"{layer_name}: more than {limits.max_entries_per_layer} tar entries"
+                                f"{layer_name}: more than "
+                                f"{limits.max_entries_per_layer} tar entries"
                             )
                         zero_blocks = 0
                         path = raw[:-1] if raw[-1] == "/" else raw
@@ -352,7 +353,7 @@ def walk_layer(
             continue
 
         if typeflag in (b"0", b"\0", b"7"):
-            wanted = table.match(path, size) if path else ()
+            wanted = table.match(path, size) if path else []
             if wanted:
                 _analyze(reader, path, size, padded, wanted, files, layer_name)
             elif not reader.skip(padded):
