@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from hullscan.analyzers import registry
-from hullscan.cache.layers import LayerCache
 from hullscan.events import ProgressObserver
 from hullscan.image.detect import open_source as _open_source
 from hullscan.image.source import Source
 from hullscan.model import SBOM
 from hullscan.options import ScanOptions
+from hullscan.walk.cache import LayerCache
 from hullscan.walk.engine import analyze_layers
 from hullscan.walk.squash import Squasher
 

@@ -5,7 +5,7 @@ import os
 import time
 from pathlib import Path
 
-from hullscan.cache.layers import LayerCache
+from hullscan.walk.cache import LayerCache
 from hullscan.walk.layer_result import FileResult, LayerResult
 
 

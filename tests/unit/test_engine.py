@@ -11,12 +11,12 @@ from typing import IO
 
 import pytest
 
-from hullscan.cache.layers import LayerCache
 from hullscan.errors import DigestMismatchError
 from hullscan.image.limits import Limits
 from hullscan.image.source import ImageInfo, LayerSpec
 from hullscan.model import LayerRef, Target
 from hullscan.walk import engine
+from hullscan.walk.cache import LayerCache
 from hullscan.walk.squash import Squasher
 from tests.unit.tarmaker import make_tar
 from tests.unit.textanalyzer import OsAnalyzer, PkgFileAnalyzer

@@ -114,8 +114,14 @@ def _run_sbom(args: argparse.Namespace, stderr: Console) -> int:
     else:
         result = api.sbom(args.source, options)
     # Render everything first: on an error nothing half-written is left behind.
+    # A table for a terminal is the exception: it is drawn straight onto the terminal (after
+    # the files are written) so that it can measure the terminal's width and use colour.
     rendered: list[tuple[str, Path | None]] = []
+    direct: str | None = None
     for fmt, out in outputs:
+        if out is None and sys.stdout.isatty() and get_writer(fmt).id == "table":
+            direct = fmt
+            continue
         buf = io.StringIO()
         get_writer(fmt).write_sbom(result, buf)
         rendered.append((buf.getvalue(), out))
@@ -124,6 +130,8 @@ def _run_sbom(args: argparse.Namespace, stderr: Console) -> int:
             sys.stdout.write(text)
         else:
             out.write_text(text, encoding="utf-8")
+    if direct is not None:
+        get_writer(direct).write_sbom(result, sys.stdout)
     for status in result.statuses:
         if status.status != "ok" and not args.quiet:
             for fe in status.file_errors:

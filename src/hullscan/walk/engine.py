@@ -19,13 +19,13 @@ import msgspec
 
 from hullscan.analyzers import registry
 from hullscan.analyzers.base import Analyzer
-from hullscan.cache.layers import LayerCache
 from hullscan.errors import LimitExceededError
 from hullscan.events import NullObserver, ProgressObserver
 from hullscan.image.layer import LayerStream
 from hullscan.image.limits import Limits
 from hullscan.image.source import ImageInfo, LayerSpec
 from hullscan.model import LayerRef
+from hullscan.walk.cache import LayerCache
 from hullscan.walk.layer_result import LayerResult, decode_layer_result, encode_layer_result
 from hullscan.walk.tarwalk import walk_layer
 
