@@ -42,6 +42,7 @@ lint: dev
 	$(BIN)/lint-imports
 
 bench: dev system-deps
+	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/bench_sbom.py --cache-dir $(FIXTURES)
 
 clean:
