@@ -99,7 +99,33 @@ def _outputs(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
         raise UsageError("only one format can go to stdout; give -o FILE for the others")
     for fmt, _ in pairs:
         get_writer(fmt)  # validate before doing any work
+    seen: set[str] = set()
+    for _, out in pairs:
+        if out is not None:
+            _check_writable(out)
+            real = os.path.realpath(out)
+            if real in seen:
+                raise UsageError(f"-o {out}: the same file is given for two formats")
+            seen.add(real)
     return pairs
+
+
+def _check_writable(path: Path) -> None:
+    """Fail before the scan, not after it, when an output file obviously cannot be written."""
+    if path.is_dir():
+        raise UsageError(f"cannot write {path}: it is a directory")
+    parent = path.parent
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {path}: directory {parent} does not exist")
+    if not os.access(path if path.exists() else parent, os.W_OK):
+        raise UsageError(f"cannot write {path}: permission denied")
+
+
+def _write_output(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _run_sbom(args: argparse.Namespace, stderr: Console) -> int:
@@ -125,11 +151,12 @@ def _run_sbom(args: argparse.Namespace, stderr: Console) -> int:
         buf = io.StringIO()
         get_writer(fmt).write_sbom(result, buf)
         rendered.append((buf.getvalue(), out))
+    for text, out in rendered:  # files first: stdout stays empty when one cannot be written
+        if out is not None:
+            _write_output(out, text)
     for text, out in rendered:
         if out is None:
             sys.stdout.write(text)
-        else:
-            out.write_text(text, encoding="utf-8")
     if direct is not None:
         get_writer(direct).write_sbom(result, sys.stdout)
     for status in result.statuses:

@@ -41,8 +41,9 @@ class RichProgress:
         self._progress.stop()
 
     def layers_planned(self, total_bytes: int, count: int) -> None:
-        # Blob sizes are compressed; the bar counts uncompressed bytes, so the total is a
-        # lower bound that grows when exceeded.
+        # Both the total and the progress events count blob (compressed) bytes; the total
+        # can still be a lower bound (a source that does not know its blob sizes), so it
+        # grows when exceeded.
         self._task = self._progress.add_task("layers", total=total_bytes or None)
 
     def layer_progress(self, diff_id: str, nbytes: int) -> None:

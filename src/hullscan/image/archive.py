@@ -69,6 +69,7 @@ from hullscan.image.oci import (
     read_json,
     read_located,
     safe_relpath,
+    truncation_hint,
 )
 from hullscan.image.platform import parse_platform
 from hullscan.image.source import ImageInfo
@@ -221,6 +222,7 @@ class DockerArchiveSource:
                 )
             raise SourceNotFoundError(
                 f"{label}: {_NOT_AN_IMAGE}: no manifest.json or index.json in the archive"
+                f"{truncation_hint(store)}"
             )
         where = f"{label}: manifest.json"
         entries = parse_docker_manifest(

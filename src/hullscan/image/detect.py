@@ -35,7 +35,7 @@ from pathlib import Path
 from hullscan.errors import SourceNotFoundError, UsageError
 from hullscan.image.archive import DockerArchiveSource
 from hullscan.image.limits import DEFAULT_LIMITS, Limits
-from hullscan.image.oci import OciArchiveSource, OciDirSource, TarStore
+from hullscan.image.oci import OciArchiveSource, OciDirSource, TarStore, truncation_hint
 from hullscan.image.rootfs import RootfsSource
 from hullscan.image.source import Source
 
@@ -142,10 +142,11 @@ def detect(path: Path, *, name: str, limits: Limits, work_dir: Path | None = Non
     except BaseException:
         store.close()
         raise
+    hint = truncation_hint(store)
     store.close()
     raise SourceNotFoundError(
         f"{label}: not a docker-archive or OCI image: the tar holds neither manifest.json nor "
-        "oci-layout + index.json"
+        f"oci-layout + index.json{hint}"
     )
 
 

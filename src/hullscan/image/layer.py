@@ -180,6 +180,7 @@ class LayerStream:
                     )
                 tar_hash.update(chunk)
                 self.uncompressed_bytes = total
+                self.compressed_bytes = reader.count  # live, for progress reporting
                 yield chunk
             reader.drain()
         except _DECOMPRESSION_ERRORS as exc:

@@ -371,6 +371,11 @@ def scan_tar(f: IO[bytes], file_size: int, *, limits: Limits, label: str) -> dic
         if len(block) < _BLOCK or block == bytes(_BLOCK):
             if offset == 0:
                 raise SourceNotFoundError(f"{label}: {_NOT_AN_IMAGE}: not a tar archive")
+            if block.strip(b"\0"):
+                raise LayerFormatError(
+                    f"{label}: truncated archive: it ends inside a tar header at offset "
+                    f"{offset} (incomplete download or copy?)"
+                )
             break
         if not _tar_header_ok(block):
             if offset == 0:
@@ -422,6 +427,14 @@ def scan_tar(f: IO[bytes], file_size: int, *, limits: Limits, label: str) -> dic
         linkname = pax.get("linkpath") or long_link or _decode(block[157:257])
         pax, long_name, long_link = {}, None, None
         has_data = typ not in _DATA_LESS
+        if has_data and data_offset + size > file_size:
+            # Whatever was cut off (often index.json or manifest.json, written last) is
+            # missing: say so rather than "not an image".
+            raise LayerFormatError(
+                f"{label}: truncated archive: member {show(name)} needs "
+                f"{data_offset + size} bytes, the file has {file_size} (incomplete download "
+                "or copy?)"
+            )
         norm = _normalize_member(name)
         if norm is not None:
             members[norm] = TarMember(
@@ -527,9 +540,13 @@ class TarStore:
         label: str,
         compression: str = "none",
         cleanup: Callable[[], None] | None = None,
+        complete: bool = True,
     ) -> None:
         self.label = label
         self.tar_path = tar_path
+        self.complete = complete
+        """False when the file stops right after a member's data, without the tar
+        end-of-archive blocks: tolerated, but the likely reason when a file is missing."""
         self.members = members
         self.compression = compression
         self._cleanup = cleanup
@@ -578,7 +595,12 @@ class TarStore:
                 cleanups.append(remove)
                 _decompress_outer(src, tar_path, compression, limits=limits, label=label)
             with open(tar_path, "rb") as f:
-                members = scan_tar(f, os.fstat(f.fileno()).st_size, limits=limits, label=label)
+                tar_size = os.fstat(f.fileno()).st_size
+                members = scan_tar(f, tar_size, limits=limits, label=label)
+            end = max(
+                (m.offset + (m.size + _BLOCK - 1) // _BLOCK * _BLOCK for m in members.values()),
+                default=0,
+            )
         except BaseException:
             cleanup()
             raise
@@ -588,6 +610,7 @@ class TarStore:
             label=label,
             compression=compression,
             cleanup=cleanup if cleanups else None,
+            complete=tar_size > end,
         )
 
     def _member(self, rel: str) -> TarMember | None:
@@ -626,6 +649,14 @@ class TarStore:
             cleanup()
 
 
+def truncation_hint(store: LayoutStore) -> str:
+    """Appended to "file missing" messages: an archive cut short loses the files written last
+    (``index.json``, ``manifest.json``)."""
+    if isinstance(store, TarStore) and not store.complete:
+        return " (the archive ends without a tar end-of-archive marker: truncated?)"
+    return ""
+
+
 def _temp_file(work_dir: Path | None) -> tuple[Path, Callable[[], None]]:
     if work_dir is None:
         tmp = tempfile.TemporaryDirectory(prefix="hullscan-")
@@ -657,7 +688,7 @@ def read_json(store: LayoutStore, rel: str, *, limits: Limits, missing: str) -> 
     where = f"{store.label}: {rel}"
     loc = store.locate(rel)
     if loc is None:
-        raise ManifestError(f"{store.label}: {missing}")
+        raise ManifestError(f"{store.label}: {missing}{truncation_hint(store)}")
     return parse_json(read_located(loc, limit=limits.max_metadata_bytes, where=where), where=where)
 
 
@@ -1058,6 +1089,7 @@ def check_layout_version(store: LayoutStore, *, limits: Limits) -> None:
         hint = ""
         if store.locate("manifest.json") is not None:
             hint = " (it has a manifest.json: use docker-archive:)"
+        hint += truncation_hint(store)
         raise SourceNotFoundError(f"{store.label}: {_NOT_AN_IMAGE}: no oci-layout file{hint}")
     doc = read_json(store, "oci-layout", limits=limits, missing="no oci-layout file")
     version = doc.get("imageLayoutVersion") if isinstance(doc, dict) else None

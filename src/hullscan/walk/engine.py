@@ -29,7 +29,7 @@ from hullscan.walk.cache import LayerCache
 from hullscan.walk.layer_result import LayerResult, decode_layer_result, encode_layer_result
 from hullscan.walk.tarwalk import walk_layer
 
-_PROGRESS_STEP = 8 * 1024 * 1024
+_PROGRESS_STEP = 1024 * 1024
 _progress_queue: Any = None  # set in worker processes by _init_worker
 
 
@@ -60,7 +60,7 @@ def analyze_layer(
         )
         chunks = stream.chunks()
         if progress is not None:
-            chunks = _reporting(chunks, spec.ref.diff_id or name, progress)
+            chunks = _reporting(chunks, stream, spec.ref.diff_id or name, progress)
         result = walk_layer(
             chunks,
             diff_id=spec.ref.diff_id,
@@ -75,16 +75,19 @@ def analyze_layer(
     return result
 
 
-def _reporting(chunks: Iterator[bytes], key: str, progress: Any) -> Iterator[bytes]:
-    pending = 0
+def _reporting(
+    chunks: Iterator[bytes], stream: LayerStream, key: str, progress: Any
+) -> Iterator[bytes]:
+    """Report blob (compressed) bytes consumed: the unit of the planned total."""
+    reported = 0
     for chunk in chunks:
-        pending += len(chunk)
-        if pending >= _PROGRESS_STEP:
-            progress(key, pending)
-            pending = 0
+        done = stream.compressed_bytes
+        if done - reported >= _PROGRESS_STEP:
+            progress(key, done - reported)
+            reported = done
         yield chunk
-    if pending:
-        progress(key, pending)
+    if stream.compressed_bytes > reported:
+        progress(key, stream.compressed_bytes - reported)
 
 
 def _worker(spec: LayerSpec, names: tuple[str, ...], limits: Limits) -> bytes:
