@@ -37,6 +37,7 @@ def _bytes(path: Path) -> bytes:
 
 
 def _scan(image: Path, tmp: Path) -> dict[str, Any]:
+    tmp.mkdir(parents=True, exist_ok=True)  # -o needs an existing directory
     out = tmp / "sbom.json"
     code = main(
         ["sbom", str(image), "-q", "-f", "json", "-o", str(out), "--cache-dir", str(tmp / "c")]

@@ -9,8 +9,10 @@ list: ``F:`` a directory (empty for the root), ``R:`` a file in the last ``F``.
 apk-tools >= 3 keeps the same file at ``usr/lib/apk/db/installed`` (``lib/apk`` is then usually
 a symlink); squash resolves links, and a package is reported once per database file.
 
-A stanza missing ``P`` or ``V``, or with a line that is not ``X:value``, is dropped and reported
-as an error; the rest of the file is kept. A file with no valid stanza raises ParseError.
+A stanza missing ``P`` or ``V``, with a name that is not printable ASCII without spaces or ``/``
+or a version that is not printable ASCII without spaces (apk writes neither; such a name could
+not be written as a purl), or with a line that is not ``X:value``, is dropped and reported as an
+error; the rest of the file is kept. A file with no valid stanza raises ParseError.
 
 Permission lines (``M:`` after ``F:``, ``a:`` after ``R:``) are not needed and not checked.
 apko's reader rejects ``M:`` after the bare root ``F:`` ("M entry cannot be associated with top
@@ -22,6 +24,7 @@ mode, so the package in that fixture is reported.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import msgspec
@@ -34,6 +37,9 @@ from hullscan.model import ApkMeta, Package
 
 PATHS = ("lib/apk/db/installed", "usr/lib/apk/db/installed")
 _SCALARS = frozenset({"P", "V", "A", "o", "L", "m", "U", "T", "I", "C", "c"})
+_NAME_RE = re.compile(r"[!-.0-~]+\Z")  # printable ASCII, no space, no "/"
+_VERSION_RE = re.compile(r"[!-~]+\Z")  # printable ASCII, no space
+_SIZE_RE = re.compile(r"[0-9]{1,18}\Z")
 
 
 class ApkEntry(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -117,11 +123,18 @@ def _finish(s: _Stanza, packages: list[ApkEntry], errors: list[str]) -> None:
     name, version = s.fields.get("P", ""), s.fields.get("V", "")
     label = name or "no P:"
     if s.bad:
-        errors.append(f"stanza at line {s.start} ({label}) dropped: {s.bad}")
+        errors.append(f"stanza at line {s.start} ({label[:60]}) dropped: {s.bad}")
         return
     if not name or not version:
         missing = " and ".join(k for k, v in (("P", name), ("V", version)) if not v)
-        errors.append(f"stanza at line {s.start} ({label}) dropped: no {missing} field")
+        errors.append(f"stanza at line {s.start} ({label[:60]}) dropped: no {missing} field")
+        return
+    if not _NAME_RE.match(name):
+        errors.append(f"stanza at line {s.start} ({name[:60]!r}) dropped: invalid package name")
+        return
+    if not _VERSION_RE.match(version):
+        bad = f"invalid version {version[:60]!r}"
+        errors.append(f"stanza at line {s.start} ({name}) dropped: {bad}")
         return
     f = s.fields
     size = f.get("I", "")
@@ -135,7 +148,7 @@ def _finish(s: _Stanza, packages: list[ApkEntry], errors: list[str]) -> None:
             maintainer=f.get("m") or None,
             url=f.get("U") or None,
             description=f.get("T") or None,
-            installed_size=int(size) if size.isdigit() and len(size) < 19 else None,
+            installed_size=int(size) if _SIZE_RE.match(size) else None,
             checksum=f.get("C") or None,
             commit=f.get("c") or None,
             depends=s.lists.get("D", ()),
@@ -149,7 +162,7 @@ class ApkAnalyzer(Analyzer):
     """Installed apk packages (Alpine, Wolfi, Chainguard, postmarketOS)."""
 
     name = "os/apk"
-    version = 1
+    version = 2
     interests = Interests(paths=PATHS)
     record_type = ApkRecord
 

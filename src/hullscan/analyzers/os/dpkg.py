@@ -7,15 +7,30 @@ Files read:
   one or more stanzas, usually without a ``Status`` field (those count as installed). The
   ``<pkg>.md5sums`` next to them list the package's files; other ``<pkg>.<suffix>`` files
   (maintainer scripts, conffiles) are skipped.
-* ``var/lib/dpkg/info/<pkg>[:<arch>].list``: the files each package owns.
+* ``var/lib/dpkg/info/<pkg>[:<arch>].list``: the files each package owns (dpkg writes
+  ``libc6:amd64.list`` for ``Multi-Arch: same`` packages, ``bash.list`` otherwise), and
+  ``info/<pkg>[:<arch>].md5sums``, used only for a package whose ``.list`` is missing (it lists
+  regular files only, without conffiles, so the ``.list`` is preferred).
 
 A package is reported when its status is one where its files are on disk: ``installed``,
 ``triggers-pending``, ``triggers-awaited``, ``unpacked``, ``half-configured``,
-``half-installed`` (whatever is wanted: a held ``hi`` package is installed). ``config-files``
-(``rc``: removed, only conffiles left) and ``not-installed`` are not packages in the image.
+``half-installed`` (whatever is wanted: a held ``hi`` package is installed, a ``deinstall ok
+installed`` one is still installed). ``config-files`` (``rc``: removed, only conffiles left) and
+``not-installed`` are not packages in the image; neither is a stanza of the ``status`` file
+without a ``Status`` field, which dpkg itself reads as ``not-installed``. (In ``status.d`` a
+missing ``Status`` means installed: that is the distroless convention.) This is exactly the
+set ``dpkg-query -W`` lists with a status other than ``n``/``c``.
 
-A malformed stanza is dropped and reported as an error; a file with no valid stanza at all
-raises ParseError.
+The source package is dpkg's ``${source:Package}`` / ``${source:Version}``: the ``Source:`` field
+``name`` or ``name (version)`` (a binNMU ``bash 5.2.15-2+b13`` says ``Source: bash (5.2.15-2)``),
+defaulting to the binary's own name and version.
+
+Owned files are the paths listed, minus the directories that hold other listed paths (dpkg
+lists every parent directory; keeping them would make ``usr`` "owned" by every package).
+
+A malformed stanza (a bad line, a malformed or unknown ``Status``, a package name dpkg would
+refuse, a missing ``Version`` or one with spaces or non-ASCII characters) is dropped and
+reported as an error; a file with no valid stanza at all raises ParseError.
 """
 
 from __future__ import annotations
@@ -46,6 +61,12 @@ _ON_DISK = frozenset(
         "half-installed",
     }
 )
+# Every state dpkg knows (the third word of Status).
+_STATES = _ON_DISK | {"not-installed", "config-files"}
+# dpkg's pkg_name_is_illegal(): an alphanumeric, then alphanumerics and "-+._".
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._-]*\Z")
+# dpkg refuses versions with spaces or control characters ("version string has embedded spaces").
+_VERSION_RE = re.compile(r"[!-~]+\Z")
 # Suffixes of non-stanza files distroless puts next to the stanza files in status.d.
 _STATUS_D_SKIP = (
     ".preinst",
@@ -123,7 +144,8 @@ def parse_stanzas(text: str) -> tuple[list[dict[str, str]], list[str]]:
     """
     stanzas: list[dict[str, str]] = []
     errors: list[str] = []
-    fields: dict[str, str] = {}
+    # field -> its lines (joined when the stanza closes: += on a dict value is quadratic)
+    fields: dict[str, list[str]] = {}
     bad: str | None = None
     start = 1
     last: str | None = None
@@ -140,8 +162,8 @@ def parse_stanzas(text: str) -> tuple[list[dict[str, str]], list[str]]:
         if line[0] in " \t":
             if last is None:
                 bad = f"line {number}: continuation line outside a field"
-            elif last in _KEEP:
-                fields[last] += "\n" + line.strip()
+            elif last in fields:
+                fields[last].append(line.strip())
             continue
         if line.startswith("#"):
             continue
@@ -150,9 +172,10 @@ def parse_stanzas(text: str) -> tuple[list[dict[str, str]], list[str]]:
             bad = f"line {number}: not a 'Field: value' line: {line[:60]!r}"
             continue
         key = m.group(1).lower()
-        last = key
-        if key in _KEEP and key not in fields:
-            fields[key] = m.group(2).strip()
+        # Continuations of a repeated or unneeded field are dropped with it.
+        last = key if key in _KEEP and key not in fields else ""
+        if last:
+            fields[key] = [m.group(2).strip()]
     if fields or bad:
         _close(stanzas, errors, fields, bad, start)
     return stanzas, errors
@@ -161,41 +184,49 @@ def parse_stanzas(text: str) -> tuple[list[dict[str, str]], list[str]]:
 def _close(
     stanzas: list[dict[str, str]],
     errors: list[str],
-    fields: dict[str, str],
+    fields: dict[str, list[str]],
     bad: str | None,
     start: int,
 ) -> None:
-    name = fields.get("package")
+    name = fields.get("package", [""])[0]
     if bad:
         errors.append(f"stanza at line {start} ({name or 'no Package'}) dropped: {bad}")
     else:
-        stanzas.append(fields)
+        stanzas.append({k: "\n".join(v) for k, v in fields.items()})
 
 
 def _int(value: str | None) -> int | None:
     # Installed-Size is KiB; crafted files say "4KB": keep the number, drop the unit.
-    m = re.match(r"\s*(\d{1,18})", value or "")
+    m = re.match(r"\s*([0-9]{1,18})", value or "")
     return int(m.group(1)) if m else None
 
 
-def _entries(stanzas: list[dict[str, str]], errors: list[str]) -> list[DpkgEntry]:
+def _entries(stanzas: list[dict[str, str]], errors: list[str], status_d: bool) -> list[DpkgEntry]:
     out: list[DpkgEntry] = []
     for f in stanzas:
         name = f.get("package", "")
         status = f.get("status")
-        if status is not None:
+        if status is None and not status_d:
+            continue  # status file, no Status: dpkg reads "unknown ok not-installed"
+        if status is not None:  # (none in status.d: installed, and kept as None)
             words = status.split()
-            if len(words) != 3:
-                errors.append(f"package {name or '?'}: malformed Status {status!r}")
+            if len(words) != 3 or words[2] not in _STATES:
+                errors.append(f"package {name or '?'}: malformed Status {status[:60]!r}; skipped")
                 continue
             if words[2] not in _ON_DISK:
                 continue  # rc / not-installed: nothing of it is in the image
         if not name:
             errors.append("stanza without a Package name skipped")
             continue
+        if not _NAME_RE.match(name):
+            errors.append(f"package {name[:60]!r}: not a valid package name; skipped")
+            continue
         version = f.get("version", "")
         if not version:
             errors.append(f"package {name}: no Version; skipped")
+            continue
+        if not _VERSION_RE.match(version):
+            errors.append(f"package {name}: invalid Version {version[:60]!r}; skipped")
             continue
         depends = ", ".join(v for v in (f.get("pre-depends"), f.get("depends")) if v) or None
         out.append(
@@ -217,10 +248,11 @@ def _entries(stanzas: list[dict[str, str]], errors: list[str]) -> list[DpkgEntry
     return out
 
 
-def parse_status(data: bytes, what: str = "status") -> DpkgRecord:
-    """The installed packages of a status (or status.d) file."""
+def parse_status(data: bytes, what: str = "status", *, status_d: bool = False) -> DpkgRecord:
+    """The installed packages of a status file (``status_d``: a distroless status.d file, where
+    a stanza without ``Status`` is installed)."""
     stanzas, errors = parse_stanzas(_text(data, what))
-    packages = _entries(stanzas, errors)
+    packages = _entries(stanzas, errors, status_d)
     if not packages and errors and not stanzas:
         raise ParseError(f"{what}: no valid stanza ({errors[0]})")
     return DpkgRecord(kind="status", packages=tuple(packages), errors=tuple(errors))
@@ -235,22 +267,24 @@ def leaf_paths(paths: list[str]) -> tuple[str, ...]:
     rel = {p.strip("/") for p in paths}
     rel.discard("")
     rel.discard(".")
-    parents: set[str] = set()
-    for p in rel:
-        i = p.rfind("/")
-        while i > 0:
-            parent = p[:i]
-            if parent in parents:
-                break
-            parents.add(parent)
-            i = p.rfind("/", 0, i)
-    return tuple(sorted(rel - parents))
+    # Sorted with "/" as the lowest character, a path's descendants follow it directly; so a
+    # path holds others exactly when the next one starts with it plus "/". Linear after the
+    # sort, whatever the depth (walking each path's parents is quadratic in deep paths).
+    order = sorted(rel, key=lambda p: p.replace("/", "\0"))
+    nexts = [*order[1:], ""] if order else []
+    leaves = [
+        p
+        for p, nxt in zip(order, nexts, strict=True)
+        if not (nxt.startswith(p) and nxt[len(p) : len(p) + 1] == "/")
+    ]
+    return tuple(sorted(leaves))
 
 
 def parse_list(data: bytes, what: str = "list") -> DpkgRecord:
     """A ``.list`` file: one absolute path per line."""
     text = _text(data, what)
-    return DpkgRecord(kind="files", files=leaf_paths([s.strip() for s in text.split("\n")]))
+    lines = [s.rstrip("\r") for s in text.split("\n")]
+    return DpkgRecord(kind="files", files=leaf_paths([s for s in lines if s.strip()]))
 
 
 def parse_md5sums(data: bytes, what: str = "md5sums") -> DpkgRecord:
@@ -282,22 +316,25 @@ class DpkgAnalyzer(Analyzer):
     """Installed Debian packages with their source package and owned files."""
 
     name = "os/dpkg"
-    version = 1
+    version = 2
     interests = Interests(
         paths=(STATUS,),
         dirs=(STATUS_D,),
-        dir_suffixes=((INFO, ".list"),),
+        dir_suffixes=((INFO, ".list"), (INFO, ".md5sums")),
     )
     record_type = DpkgRecord
 
     def analyze_file(self, path: str, data: bytes) -> DpkgRecord:
         if path.startswith(INFO + "/"):
+            if path.endswith(".md5sums"):
+                return parse_md5sums(data, path)
             return parse_list(data, path)
         if path.startswith(STATUS_D + "/"):
             if path.endswith(".md5sums"):
                 return parse_md5sums(data, path)
             if path.endswith(_STATUS_D_SKIP):
                 return DpkgRecord(kind="skipped")
+            return parse_status(data, path, status_d=True)
         return parse_status(data, path)
 
     def assemble(self, files: Mapping[str, AnalyzedFile], context: AssembleContext) -> Assembly:

@@ -1,18 +1,44 @@
 """Which OS release an image is: os-release, then the older per-distro release files.
 
 ``analyze_file`` keeps what a file says (``KEY=VALUE`` assignments or its first lines);
-``assemble`` decides, with this precedence:
+``assemble`` decides.
 
-1. ``etc/os-release``, then ``usr/lib/os-release`` (freedesktop os-release(5); ``ID`` defaults
-   to ``linux``),
+Which file names the distro (the first that identifies one wins):
+
+1. ``etc/os-release``, then ``usr/lib/os-release`` (freedesktop os-release(5): the ``etc`` file
+   overrides the ``usr/lib`` one; an ``etc/os-release`` symlink to ``usr/lib`` is one file).
+   An os-release without ``ID`` only counts when nothing else names the distro (``ID`` then
+   defaults to ``linux``, as os-release(5) says).
 2. ``etc/lsb-release`` (Ubuntu before os-release existed),
 3. a distro's own release file (``centos-release``, ``alpine-release``, ``SuSE-release``...),
 4. ``etc/debian_version``, then the generic ``redhat-release`` / ``system-release`` /
    ``system-release-cpe`` (Oracle Linux's ``redhat-release`` claims to be RHEL, so it comes last).
 
-Gaps are then filled from the lower files of the same family: Alpine's full ``x.y.z`` version from
-``etc/alpine-release``; a Debian codename from ``VERSION_CODENAME``, ``VERSION`` or the release
-number; Debian testing/sid (no ``VERSION_ID``) gets ``<codename>/sid``.
+What ``version`` means: the os-release ``VERSION_ID`` whenever an os-release names the distro.
+Lower files never change it, not even when they are more precise: ``etc/debian_version`` says
+``12.15`` where os-release says ``12``, ``centos-release`` says ``7.6.1810`` where os-release says
+``7``. ``VERSION_ID`` is the release line that vulnerability feeds, the SBOM's operating-system
+component and purl ``distro=`` qualifiers key on (``debian-12``, as every other scanner writes
+it), and the point release is not lost: it is the version of the ``base-files`` /
+``centos-release`` package in the package list. Lower files of the same family only fill what
+os-release leaves out:
+
+* no ``VERSION_ID``: Debian testing/sid says ``<codename>/sid`` (from ``PRETTY_NAME``,
+  ``VERSION_CODENAME`` or ``etc/debian_version``); Alpine takes ``etc/alpine-release``;
+* no codename: Debian and derivatives (``ID_LIKE=debian``, not Ubuntu) from the release number
+  or ``VERSION="9 (stretch)"`` (Debian 7/8, distroless and Raspbian say no ``VERSION_CODENAME``);
+  Ubuntu from ``etc/lsb-release``'s ``DISTRIB_CODENAME``. Alpine edge
+  (``PRETTY_NAME="Alpine Linux edge"``, ``VERSION_ID=3.19_alpha20230901``) gets the codename
+  ``edge``: the version is kept as stated, the codename says it is the rolling branch and not a
+  3.19 release.
+
+Without an os-release, ``version`` is what the release file states: ``etc/debian_version``
+``9.8`` gives ``9.8`` (codename ``stretch`` from its major), ``buster/sid`` gives ``buster/sid``;
+``CentOS release 5.7 (Final)`` gives ``5.7`` (and that line as ``pretty_name``). Codenames are
+never taken from the parenthesised word of redhat-style files (CentOS says "Core"/"Final").
+
+Reading is lenient: files are decoded as UTF-8 with replacement (a stray byte must not lose the
+distro); only binary data (a NUL byte) or an os-release with no assignment at all is a ParseError.
 
 Example::
 
@@ -104,8 +130,12 @@ _CPE_VENDORS = {
     "scientificlinux": "scientific",
     "amazon": "amzn",
 }
+# Every pattern here is linear on hostile text (no nested or lazily backtracking quantifiers):
+# a 64 KiB release file of spaces or word characters must not take seconds.
 _VERSION_RE = re.compile(r"\b(\d+(?:\.\d+)*)\b")
-_RELEASE_RE = re.compile(r"^(?P<name>.+?)\s+release\s+(?P<version>\d[\w.]*)", re.IGNORECASE)
+_RELEASE_VERSION_RE = re.compile(r"[0-9][\w.]*")
+_SID_RE = re.compile(r"(?<![\w/])(\w+/sid)\b")
+_DEBIAN_VERSION_RE = re.compile(r"[0-9]+(?:\.[0-9]+)*\Z")
 
 
 class ReleaseRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -119,10 +149,8 @@ class ReleaseRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
 def _decode(data: bytes) -> str:
     if b"\0" in data:
         raise ParseError("binary data (NUL byte) in a release file")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"not UTF-8 text: {exc}") from exc
+    # os-release is UTF-8; the fields used are ASCII, so a stray byte must not lose the distro.
+    return data.decode("utf-8", errors="replace")
 
 
 def _shell_value(raw: str) -> str | None:
@@ -194,7 +222,7 @@ class OsReleaseAnalyzer(Analyzer):
     """Finds the image's distro; runs first (``order = 10``) so package purls can carry it."""
 
     name = "os/osrelease"
-    version = 1
+    version = 2
     order = 10
     interests = Interests(paths=PATHS)
     max_file_size = 64 * 1024
@@ -204,7 +232,10 @@ class OsReleaseAnalyzer(Analyzer):
         text = _decode(data)
         if path in (*_OS_RELEASE, _LSB):
             fields = parse_os_release(text)
-            if not fields and text.strip():
+            if not fields and any(
+                (line := raw.strip()) and not line.startswith("#") for raw in text.splitlines()
+            ):
+                # Text, but not one assignment: not an os-release (blank or comments is one).
                 raise ParseError(f"{path}: no KEY=VALUE assignments")
             return ReleaseRecord(fields=fields)
         lines = [s for s in (line.strip() for line in text.splitlines()) if s]
@@ -282,7 +313,13 @@ def _from_release_file(path: str, rec: ReleaseRecord) -> Distro | None:
     if not line:
         return None
     if path == "etc/alpine-release":
-        return Distro(id="alpine", version=line, name="Alpine Linux", source=path)
+        return Distro(
+            id="alpine",
+            version=line,
+            codename="edge" if "_alpha" in line else None,
+            name="Alpine Linux",
+            source=path,
+        )
     if path == "etc/debian_version":
         return _from_debian_version(line, path)
     if path == "etc/system-release-cpe":
@@ -293,11 +330,20 @@ def _from_release_file(path: str, rec: ReleaseRecord) -> Distro | None:
 
 
 def _from_debian_version(line: str, path: str) -> Distro:
-    if re.match(r"\d+(\.\d+)*\Z", line):
+    """``9.8`` -> version ``9.8`` (as stated), codename ``stretch``; ``buster/sid`` -> codename
+    ``buster``."""
+    if _DEBIAN_VERSION_RE.match(line):
         major = line.split(".", 1)[0]
-        return Distro(id="debian", version=major, codename=DEBIAN_CODENAMES.get(major), source=path)
-    # testing/sid: "trixie/sid"
-    return Distro(id="debian", version=line, codename=line.split("/", 1)[0] or None, source=path)
+        codename = DEBIAN_CODENAMES.get(major)
+    else:
+        codename = line.split("/", 1)[0] if "/" in line else None
+    return Distro(
+        id="debian",
+        version=line,
+        codename=codename or None,
+        name="Debian GNU/Linux",
+        source=path,
+    )
 
 
 def _from_cpe(line: str, path: str) -> Distro | None:
@@ -332,7 +378,9 @@ def _from_suse_release(line: str, fields: Mapping[str, str], path: str) -> Distr
         m = _VERSION_RE.search(line)
         version = m.group(1) if m else None
     codename = fields.get("CODENAME") or None
-    return Distro(id=distro_id, version=version, codename=codename, name=line, source=path)
+    return Distro(
+        id=distro_id, version=version, codename=codename, name=line, pretty_name=line, source=path
+    )
 
 
 def _from_redhat_style(line: str, path: str) -> Distro | None:
@@ -341,13 +389,7 @@ def _from_redhat_style(line: str, path: str) -> Distro | None:
     The parenthesised word is not kept as a codename: for CentOS it is "Core"/"Final", and the
     os-release files of this family carry no VERSION_CODENAME either.
     """
-    m = _RELEASE_RE.match(line)
-    if m:
-        name, version = m.group("name"), m.group("version")
-    else:
-        v = _VERSION_RE.search(line)
-        name = line[: v.start()].strip() if v else line
-        version = v.group(1) if v else ""
+    name, version = _split_release(line)
     distro_id = _id_from_name(name)
     if distro_id is None:
         base = path.rsplit("/", 1)[-1]
@@ -358,20 +400,62 @@ def _from_redhat_style(line: str, path: str) -> Distro | None:
         }.get(base)
     if distro_id is None:
         return None
-    return Distro(id=distro_id, version=version or None, name=name or None, source=path)
+    return Distro(
+        id=distro_id, version=version or None, name=name or None, pretty_name=line, source=path
+    )
+
+
+def _split_release(line: str) -> tuple[str, str]:
+    """(name, version) of ``<Name> release <version> (<word>)``, else of ``<Name> <version>``."""
+    words = line.split()
+    for i, word in enumerate(words[1:-1], 1):
+        if word.lower() == "release":
+            m = _RELEASE_VERSION_RE.match(words[i + 1])
+            if m:
+                return " ".join(words[:i]), m.group(0)
+    v = _VERSION_RE.search(line)
+    if v is None:
+        return line, ""
+    return line[: v.start()].strip(), v.group(1)
 
 
 def _fill_gaps(d: Distro, records: Mapping[str, ReleaseRecord]) -> Distro:
-    """Complete a distro from lower-precedence files of the same family."""
+    """Complete a distro from lower-precedence files of the same family (never override)."""
     if d.id == "alpine":
-        rec = records.get("etc/alpine-release")
-        line = rec.lines[0] if rec is not None and rec.lines else ""
-        # alpine-release has the full x.y.z; keep VERSION_ID when the file is odd
-        if re.match(r"\d+\.\d+", line):
-            d = msgspec.structs.replace(d, version=line)
+        d = _fill_alpine(d, records)
+    elif d.id == "ubuntu":
+        d = _fill_ubuntu(d, records)
     if d.id == "debian" or (d.id != "ubuntu" and "debian" in d.id_like):
         d = _fill_debian(d, records)
     return d
+
+
+def _first_line(records: Mapping[str, ReleaseRecord], path: str) -> str:
+    rec = records.get(path)
+    return rec.lines[0] if rec is not None and rec.lines else ""
+
+
+def _fill_alpine(d: Distro, records: Mapping[str, ReleaseRecord]) -> Distro:
+    version, codename = d.version, d.codename
+    if version is None:
+        version = _first_line(records, "etc/alpine-release") or None
+    if codename is None and (
+        (d.pretty_name or "").lower().split()[-1:] == ["edge"] or "_alpha" in (version or "")
+    ):
+        codename = "edge"
+    if (version, codename) == (d.version, d.codename):
+        return d
+    return msgspec.structs.replace(d, version=version, codename=codename)
+
+
+def _fill_ubuntu(d: Distro, records: Mapping[str, ReleaseRecord]) -> Distro:
+    # Ubuntu 14.04's os-release has no VERSION_CODENAME; lsb-release always says it.
+    lsb = records.get(_LSB)
+    if d.codename is not None or lsb is None or d.source == _LSB:
+        return d
+    if lsb.fields.get("DISTRIB_ID", "").lower() != "ubuntu":
+        return d
+    return msgspec.structs.replace(d, codename=lsb.fields.get("DISTRIB_CODENAME") or None)
 
 
 def _fill_debian(d: Distro, records: Mapping[str, ReleaseRecord]) -> Distro:
@@ -386,14 +470,13 @@ def _fill_debian(d: Distro, records: Mapping[str, ReleaseRecord]) -> Distro:
         codename = m.group(1) if m else None
     if version is None and d.id == "debian":
         # testing/sid: no VERSION_ID; PRETTY_NAME says "Debian GNU/Linux trixie/sid"
-        m = re.search(r"(\w+/sid)\b", d.pretty_name or "")
+        m = _SID_RE.search(d.pretty_name or "")
         if m:
             version = m.group(1)
         elif codename:
             version = f"{codename}/sid"
         else:
-            rec = records.get("etc/debian_version")
-            line = rec.lines[0] if rec is not None and rec.lines else ""
+            line = _first_line(records, "etc/debian_version")
             if line:
                 fallback = _from_debian_version(line, "etc/debian_version")
                 version, codename = fallback.version, fallback.codename

@@ -11,6 +11,10 @@ real file once and, when several distinct databases remain, uses the one rpm wou
 format (sqlite, then ndb, then bdb), then ``usr/lib/sysimage/rpm`` before ``var/lib/rpm``.
 Packages are therefore never reported twice, nor from a stale database.
 
+A header whose NAME is not printable ASCII without spaces or ``/``, or whose VERSION or RELEASE
+is empty or not printable ASCII without spaces, fails the database like any other corrupt header
+(rpmbuild never writes one).
+
 Versions: ``Package.version`` is ``[epoch:]version-release`` (the epoch whenever the header has
 one, even 0); the purl carries ``version-release`` and an ``epoch`` qualifier (purl-spec ``rpm``).
 The source package comes from the SOURCERPM file name ``name-version-release.src.rpm``; its
@@ -20,6 +24,7 @@ name cannot say it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import msgspec
@@ -36,6 +41,9 @@ _DIRS = ("usr/lib/sysimage/rpm", "var/lib/rpm")
 _FORMATS = {"rpmdb.sqlite": "sqlite", "Packages.db": "ndb", "Packages": "bdb"}
 PATHS = tuple(f"{d}/{b}" for d in _DIRS for b in _FORMATS)
 _FORMAT_RANK = {fmt: i for i, fmt in enumerate(_FORMATS.values())}
+# rpmbuild refuses names with whitespace or "/"; such a header is corrupt (and no purl).
+_NAME_RE = re.compile(r"[!-.0-~]+\Z")
+_VERSION_RE = re.compile(r"[!-~]+\Z")
 
 
 class RpmEntry(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -105,7 +113,7 @@ class RpmAnalyzer(Analyzer):
     """Installed rpm packages from ``var/lib/rpm`` or ``usr/lib/sysimage/rpm``."""
 
     name = "os/rpm"
-    version = 1
+    version = 2
     interests = Interests(paths=PATHS)
     max_file_size = 512 * 1024 * 1024
     record_type = RpmRecord
@@ -115,6 +123,12 @@ class RpmAnalyzer(Analyzer):
         if fmt is None:
             raise ParseError(f"{path}: not an rpm database file name")
         headers = read_rpmdb(data, fmt)
+        for number, h in enumerate(headers):
+            # As for any corrupt header: fail the database, never shorten its list.
+            if not _NAME_RE.match(h.name):
+                raise ParseError(f"{path}: header #{number}: invalid package name {h.name[:60]!r}")
+            if not (_VERSION_RE.match(h.version) and _VERSION_RE.match(h.release)):
+                raise ParseError(f"{path}: header #{number} ({h.name}): invalid VERSION/RELEASE")
         return RpmRecord(
             format=fmt,
             packages=tuple(_entry(h) for h in headers if h.name != "gpg-pubkey"),
