@@ -11,6 +11,8 @@ Files read:
   ``libc6:amd64.list`` for ``Multi-Arch: same`` packages, ``bash.list`` otherwise), and
   ``info/<pkg>[:<arch>].md5sums``, used only for a package whose ``.list`` is missing (it lists
   regular files only, without conffiles, so the ``.list`` is preferred).
+* ``usr/share/doc/<pkg>/copyright``: the package's licenses (dpkg has no license field; see
+  :mod:`hullscan.analyzers.os.debcopyright`).
 
 A package is reported when its status is one where its files are on disk: ``installed``,
 ``triggers-pending``, ``triggers-awaited``, ``unpacked``, ``half-configured``,
@@ -42,6 +44,7 @@ import msgspec
 
 from hullscan.analyzers.base import AnalyzedFile, Analyzer, AssembleContext, Assembly, Interests
 from hullscan.analyzers.base import location as make_location
+from hullscan.analyzers.os.debcopyright import copyright_licenses
 from hullscan.analyzers.purls import deb_purl
 from hullscan.errors import ParseError
 from hullscan.model import Distro, DpkgMeta, Package
@@ -49,6 +52,7 @@ from hullscan.model import Distro, DpkgMeta, Package
 STATUS = "var/lib/dpkg/status"
 STATUS_D = "var/lib/dpkg/status.d"
 INFO = "var/lib/dpkg/info"
+DOC = "usr/share/doc"
 
 # Status values (3rd word of "want flag status") whose package files are on disk.
 _ON_DISK = frozenset(
@@ -121,11 +125,13 @@ class DpkgEntry(msgspec.Struct, frozen=True, array_like=True):
 
 
 class DpkgRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """``kind``: ``status`` (stanzas), ``files`` (a ``.list``/``.md5sums``) or ``skipped``."""
+    """``kind``: ``status`` (stanzas), ``files`` (a ``.list``/``.md5sums``), ``copyright``
+    (``usr/share/doc/<package>/copyright``: ``licenses``) or ``skipped``."""
 
     kind: str
     packages: tuple[DpkgEntry, ...] = ()
     files: tuple[str, ...] = ()
+    licenses: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
 
 
@@ -312,19 +318,34 @@ def _owner_key(basename: str, suffix: str) -> tuple[str, str | None]:
     return name, arch or None
 
 
+def _copyright_owner(path: str) -> str | None:
+    """``usr/share/doc/<package>/copyright`` -> ``<package>``; None for any other path."""
+    if not path.startswith(DOC + "/"):
+        return None
+    owner, _, rest = path[len(DOC) + 1 :].partition("/")
+    return owner if owner and rest == "copyright" else None
+
+
 class DpkgAnalyzer(Analyzer):
     """Installed Debian packages with their source package and owned files."""
 
     name = "os/dpkg"
-    version = 2
+    version = 3
+    # Copyright files are wanted by basename (one dict lookup per tar member; a glob would
+    # cost a regex match per member) and filtered to usr/share/doc/<package>/ here.
     interests = Interests(
         paths=(STATUS,),
         dirs=(STATUS_D,),
         dir_suffixes=((INFO, ".list"), (INFO, ".md5sums")),
+        basenames=("copyright",),
     )
     record_type = DpkgRecord
 
     def analyze_file(self, path: str, data: bytes) -> DpkgRecord:
+        if path.endswith("/copyright"):
+            if _copyright_owner(path) is None:
+                return DpkgRecord(kind="skipped")
+            return DpkgRecord(kind="copyright", licenses=copyright_licenses(data))
         if path.startswith(INFO + "/"):
             if path.endswith(".md5sums"):
                 return parse_md5sums(data, path)
@@ -340,6 +361,7 @@ class DpkgAnalyzer(Analyzer):
     def assemble(self, files: Mapping[str, AnalyzedFile], context: AssembleContext) -> Assembly:
         out = Assembly()
         owned: dict[tuple[str, str | None], tuple[str, ...]] = {}
+        licenses: dict[str, tuple[str, ...]] = {}
         status_files: list[tuple[str, AnalyzedFile]] = []
         for path, f in sorted(files.items()):
             rec = f.record
@@ -354,6 +376,10 @@ class DpkgAnalyzer(Analyzer):
                     owned[owner] = rec.files
             elif rec.kind == "status":
                 status_files.append((path, f))
+            elif rec.kind == "copyright":
+                owner_name = _copyright_owner(path)
+                if owner_name:
+                    licenses[owner_name] = rec.licenses
         # The main status file first: a package also in status.d is reported once, from it.
         status_files.sort(key=lambda item: (item[0] != STATUS, item[0]))
         seen: set[tuple[str, str, str | None]] = set()
@@ -364,7 +390,17 @@ class DpkgAnalyzer(Analyzer):
                     continue
                 seen.add(key)
                 files_owned = owned.get((e.name, e.arch)) or owned.get((e.name, None)) or ()
-                out.packages.append(_package(self.name, e, path, f, files_owned, context.distro))
+                out.packages.append(
+                    _package(
+                        self.name,
+                        e,
+                        path,
+                        f,
+                        files_owned,
+                        licenses.get(e.name, ()),
+                        context.distro,
+                    )
+                )
         return out
 
 
@@ -374,6 +410,7 @@ def _package(
     path: str,
     f: AnalyzedFile,
     files: tuple[str, ...],
+    licenses: tuple[str, ...],
     distro: Distro | None,
 ) -> Package:
     source_name, source_version = e.name, e.version
@@ -393,6 +430,7 @@ def _package(
         source_version=source_version,
         locations=(make_location(path, f.layer),),
         files=files,
+        licenses=licenses,
         metadata=DpkgMeta(
             status=e.status,
             maintainer=e.maintainer,
