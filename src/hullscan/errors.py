@@ -72,4 +72,5 @@ class ParseError(HullscanError):
 
 
 class CacheError(HullscanError):
-    exit_code = EXIT_INTERNAL_ERROR
+    # An unusable cache directory is a configuration problem the user fixes (a path, rights).
+    exit_code = EXIT_INPUT_ERROR

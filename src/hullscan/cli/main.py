@@ -159,12 +159,17 @@ def _run_sbom(args: argparse.Namespace, stderr: Console) -> int:
             sys.stdout.write(text)
     if direct is not None:
         get_writer(direct).write_sbom(result, sys.stdout)
-    for status in result.statuses:
-        if status.status != "ok" and not args.quiet:
-            for fe in status.file_errors:
-                stderr.print(
-                    f"warning: {status.name}: {fe.path}: {fe.error}", markup=False, highlight=False
-                )
+    if not args.quiet:
+        lines = [f"warning: {w}" for w in result.warnings]
+        lines += [
+            f"warning: {status.name}: {fe.path}: {fe.error}"
+            for status in result.statuses
+            if status.status != "ok"
+            for fe in status.file_errors
+        ]
+        for line in lines:
+            # soft_wrap: one line per warning, whatever the width (logs, pipes)
+            stderr.print(line, markup=False, highlight=False, soft_wrap=True)
     return 0
 
 

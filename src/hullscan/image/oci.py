@@ -499,6 +499,9 @@ def _decompress_outer(
             raise LayerFormatError(f"{label}: corrupt {compression} archive: {exc}") from exc
     if not checked:
         what = "empty" if not head else "not a tar archive"
+        if not head and compression == "zstd" and src.stat().st_size > 32:
+            # zstandard's reader stops quietly at a cut frame, before emitting its blocks
+            what = "empty (a truncated zstd stream?)"
         raise SourceNotFoundError(f"{label}: {_NOT_AN_IMAGE}: {compression} data is {what}")
 
 

@@ -3,7 +3,7 @@
 Layers are independent, so each missing layer is walked in its own worker process (a pool
 sized to the cores; in-process when only one layer needs reading, which avoids the pool's
 start-up cost). Workers return the encoded ``LayerResult``; the parent caches it and squashes.
-Progress (uncompressed bytes read) flows back through a queue the parent drains.
+Progress (blob bytes read) flows back through a queue the parent drains.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import msgspec
 
 from hullscan.analyzers import registry
 from hullscan.analyzers.base import Analyzer
-from hullscan.errors import LimitExceededError
+from hullscan.errors import CacheError, LimitExceededError
 from hullscan.events import NullObserver, ProgressObserver
 from hullscan.image.layer import LayerStream
 from hullscan.image.limits import Limits
@@ -185,7 +185,11 @@ def analyze_layers(
 
 def _store(cache: LayerCache | None, spec: LayerSpec, res: LayerResult, fp: str) -> None:
     if cache is not None and spec.ref.diff_id:
-        cache.put(cache.key(spec.ref.diff_id, fp), res)
+        try:
+            cache.put(cache.key(spec.ref.diff_id, fp), res)
+        except CacheError as exc:
+            # The scan itself succeeded; a full disk must not turn it into a failure.
+            res.warnings.append(f"layer result not cached: {exc}")
 
 
 def _drain(q: Any, obs: ProgressObserver) -> None:
