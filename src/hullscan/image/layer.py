@@ -29,7 +29,10 @@ from isal import igzip, isal_zlib
 from hullscan.errors import DigestMismatchError, LayerFormatError, LimitExceededError
 from hullscan.image.limits import Limits
 
-CHUNK = 1024 * 1024
+# Decompressed chunk size. The reader thread needs the GIL between its C calls, and the
+# parsing thread holds it most of the time: fewer, larger chunks mean fewer hand-overs.
+# Measured on a 1M-file layer: 1 MiB 3.3 s, 4 MiB 2.65 s, 8 MiB 2.9 s (and more memory).
+CHUNK = 4 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 _DECOMPRESSION_ERRORS: tuple[type[BaseException], ...] = (  # type: ignore[assignment]
     OSError,
@@ -119,7 +122,7 @@ class LayerStream:
         max(decompress, parse) instead of their sum. The queue is small (bounded memory) and
         the thread stops as soon as the consumer goes away.
         """
-        q: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
+        q: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=4)
         stop = threading.Event()
 
         def put(item: bytes | BaseException | None) -> bool:
