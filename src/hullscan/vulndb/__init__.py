@@ -1,0 +1,1 @@
+"""The vulnerability database: feed parsers and builder (``build``), the read-only store."""

@@ -1,0 +1,1 @@
+"""Turning upstream feeds into the DB. Never imported by matchers or analyzers."""
