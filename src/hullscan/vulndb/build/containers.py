@@ -112,7 +112,7 @@ def iter_tar(
     ``.tar.gz`` ending in one of ``suffixes`` (``()`` = all), streamed in tar order."""
     src = source or path.name
     with path.open("rb") as raw:
-        stream: IO[bytes]
+        stream: IO[bytes] | gzip.GzipFile
         if path.name.endswith(".zst"):
             stream = zstandard.ZstdDecompressor().stream_reader(raw)
         elif path.name.endswith(".gz"):
@@ -144,7 +144,9 @@ def iter_tar(
 def read_bounded(path: Path, max_bytes: int = MAX_TOTAL_BYTES) -> bytes:
     """A whole single-file feed (``.json``, ``.json.gz``, ``.csv``...), decompressed, bounded."""
     with path.open("rb") as raw:
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if path.name.endswith(".gz") else raw
+        stream: IO[bytes] | gzip.GzipFile = (
+            gzip.GzipFile(fileobj=raw) if path.name.endswith(".gz") else raw
+        )
         try:
             data = stream.read(max_bytes + 1)
         except (OSError, EOFError) as exc:

@@ -1,0 +1,259 @@
+"""Build a DB file from feeds: run each source's parser, normalize, dedupe, write atomically.
+
+The new DB is written to a temporary file beside the destination and renamed over it only
+when complete (``os.replace``): a build killed at any point leaves the previous DB in place,
+and a reader that opened the old file keeps reading the old file (its inode) -- old or new,
+never a mix.
+
+Duplicates: the same advisory id can come from several sources (osv.dev's bundles and the
+native Go/RustSec/malicious-packages exports). The copy with the newest ``modified`` wins;
+``withdrawn`` is kept from any copy (the vuls-mirrored bundles lost that field, the native
+ones carry it: see shared/vulndata MANIFEST, caveat 1).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import msgspec
+
+from hullscan.errors import ParseError
+from hullscan.model.advisory import (
+    Advisory,
+    CveSeverity,
+    EpssScore,
+    KevEntry,
+    ParseIssue,
+    SupportStatus,
+)
+from hullscan.vulndb.build.feed import Record
+from hullscan.vulndb.schema import DDL, MAX_ISSUES_STORED_PER_SOURCE, SCHEMA_VERSION
+
+Reader = Callable[[Path, str], Iterator[Record]]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """One feed: ``pattern`` is a glob relative to the feed directory; every file it matches
+    is handed to ``read(path, source_name)``."""
+
+    name: str
+    pattern: str
+    read: Reader
+
+
+@dataclass(slots=True)
+class SourceStats:
+    name: str
+    files: list[str] = field(default_factory=list)
+    records: int = 0
+    issues: int = 0
+    upstream_date: str | None = None
+    seconds: float = 0.0
+    failed: str | None = None  # the whole source could not be read
+
+
+@dataclass(slots=True)
+class BuildReport:
+    path: Path
+    seconds: float
+    size: int
+    sources: list[SourceStats]
+    advisories: int
+    affected: int
+
+
+_encoder = msgspec.msgpack.Encoder()
+
+
+class _Writer:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.seen: dict[str, tuple[int, str, str | None]] = {}  # id -> (rowid, modified, withdrawn)
+        self.stored_issues: dict[str, int] = {}
+        self.affected_rows = 0
+
+    def add(self, record: Record, stats: SourceStats) -> None:
+        if isinstance(record, ParseIssue):
+            stats.issues += 1
+            if self.stored_issues.get(stats.name, 0) < MAX_ISSUES_STORED_PER_SOURCE:
+                self.stored_issues[stats.name] = self.stored_issues.get(stats.name, 0) + 1
+                self.db.execute(
+                    "INSERT INTO issues VALUES (?, ?, ?)",
+                    (stats.name, record.item[:500], record.error[:1000]),
+                )
+            return
+        stats.records += 1
+        if isinstance(record, Advisory):
+            self._advisory(record, stats)
+        elif isinstance(record, KevEntry):
+            self.db.execute(
+                "INSERT OR REPLACE INTO kev VALUES (?, ?)", (record.cve, _encoder.encode(record))
+            )
+        elif isinstance(record, EpssScore):
+            self.db.execute(
+                "INSERT OR REPLACE INTO epss VALUES (?, ?, ?)",
+                (record.cve, record.epss, record.percentile),
+            )
+        elif isinstance(record, CveSeverity):
+            self.db.execute(
+                "INSERT INTO cve_severity VALUES (?, ?, ?)",
+                (record.cve, stats.name, _encoder.encode(record)),
+            )
+        elif isinstance(record, SupportStatus):
+            self.db.execute(
+                "INSERT INTO support VALUES (?, ?, ?)",
+                (record.namespace, record.package, _encoder.encode(record)),
+            )
+
+    def _advisory(self, adv: Advisory, stats: SourceStats) -> None:
+        date = adv.modified or adv.published
+        if date and (stats.upstream_date is None or date > stats.upstream_date):
+            stats.upstream_date = date
+        modified = adv.modified or ""
+        prior = self.seen.get(adv.id)
+        if prior is not None:
+            rowid, prior_modified, prior_withdrawn = prior
+            if modified <= prior_modified:
+                if adv.withdrawn and not prior_withdrawn:
+                    self._set_withdrawn(rowid, adv.id, adv.withdrawn, prior_modified)
+                return
+            # The newer copy replaces the older; a withdrawal known from either one stays.
+            self.db.execute("DELETE FROM affected WHERE advisory = ?", (rowid,))
+            self.db.execute("DELETE FROM aliases WHERE advisory = ?", (rowid,))
+            self.db.execute("DELETE FROM advisories WHERE rowid = ?", (rowid,))
+            if prior_withdrawn and not adv.withdrawn:
+                adv = msgspec.structs.replace(adv, withdrawn=prior_withdrawn)
+        body = _encoder.encode(msgspec.structs.replace(adv, affected=()))
+        cur = self.db.execute(
+            "INSERT INTO advisories (id, source, withdrawn, malicious, modified, body) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (adv.id, adv.source, adv.withdrawn, int(adv.malicious), adv.modified, body),
+        )
+        new_rowid = cur.lastrowid
+        assert new_rowid is not None
+        rowid = new_rowid
+        self.seen[adv.id] = (rowid, modified, adv.withdrawn)
+        ids = dict.fromkeys((adv.id, *adv.aliases))
+        self.db.executemany("INSERT INTO aliases VALUES (?, ?)", [(i, rowid) for i in ids])
+        rows = [
+            (rowid, a.namespace, a.package, a.fix_state, a.fixed_version, _encoder.encode(a))
+            for a in adv.affected
+        ]
+        self.db.executemany("INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?)", rows)
+        self.affected_rows += len(rows)
+
+    def _set_withdrawn(self, rowid: int, adv_id: str, withdrawn: str, modified: str) -> None:
+        (body,) = self.db.execute(
+            "SELECT body FROM advisories WHERE rowid = ?", (rowid,)
+        ).fetchone()
+        kept = msgspec.msgpack.decode(body, type=Advisory)
+        body = _encoder.encode(msgspec.structs.replace(kept, withdrawn=withdrawn))
+        self.db.execute(
+            "UPDATE advisories SET withdrawn = ?, body = ? WHERE rowid = ?",
+            (withdrawn, body, rowid),
+        )
+        self.seen[adv_id] = (rowid, modified, withdrawn)
+
+
+def build_db(
+    feed_dir: Path,
+    out: Path,
+    sources: Sequence[SourceSpec],
+    *,
+    progress: Callable[[SourceStats], None] | None = None,
+) -> BuildReport:
+    """Read every source under ``feed_dir`` and write the DB to ``out`` atomically."""
+    t0 = time.perf_counter()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.building")
+    tmp.unlink(missing_ok=True)
+    try:
+        db = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode = OFF")
+            db.execute("PRAGMA synchronous = OFF")
+            # Tables first, indexes after the inserts (much faster than indexing per row).
+            tables, indexes = _split_ddl(DDL)
+            db.executescript(tables)
+            db.execute("BEGIN")
+            writer = _Writer(db)
+            all_stats = [_run_source(feed_dir, spec, writer) for spec in sources]
+            if progress:
+                for s in all_stats:
+                    progress(s)
+            _write_meta(db, all_stats)
+            db.execute("COMMIT")
+            db.executescript(indexes)
+            db.execute("PRAGMA optimize")
+            advisories = db.execute("SELECT count(*) FROM advisories").fetchone()[0]
+        finally:
+            db.close()
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        tmp.replace(out)  # atomic on POSIX: readers see the old file or the new one
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return BuildReport(
+        path=out,
+        seconds=time.perf_counter() - t0,
+        size=out.stat().st_size,
+        sources=all_stats,
+        advisories=advisories,
+        affected=writer.affected_rows,
+    )
+
+
+def _run_source(feed_dir: Path, spec: SourceSpec, writer: _Writer) -> SourceStats:
+    stats = SourceStats(name=spec.name)
+    t0 = time.perf_counter()
+    for path in sorted(feed_dir.glob(spec.pattern)):
+        if not path.is_file():
+            continue
+        stats.files.append(path.relative_to(feed_dir).as_posix())
+        try:
+            for record in spec.read(path, spec.name):
+                writer.add(record, stats)
+        except ParseError as exc:  # the whole file is unusable: counted, the build goes on
+            stats.failed = str(exc)
+            writer.add(ParseIssue(source=spec.name, item=path.name, error=str(exc)), stats)
+    stats.seconds = time.perf_counter() - t0
+    return stats
+
+
+def _write_meta(db: sqlite3.Connection, stats: Iterable[SourceStats]) -> None:
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    db.executemany(
+        "INSERT INTO meta VALUES (?, ?)",
+        [("schema_version", str(SCHEMA_VERSION)), ("built_at", now)],
+    )
+    db.executemany(
+        "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (
+                s.name,
+                ", ".join(s.files) or None,
+                s.upstream_date,
+                s.records,
+                s.issues,
+                round(s.seconds, 3),
+            )
+            for s in stats
+        ],
+    )
+
+
+def _split_ddl(ddl: str) -> tuple[str, str]:
+    """(CREATE TABLE statements, CREATE INDEX statements) of the schema, comments removed."""
+    code = "\n".join(line.split("--", 1)[0] for line in ddl.splitlines())
+    statements = [s.strip() for s in code.split(";") if s.strip()]
+    tables = [s for s in statements if not s.upper().startswith("CREATE INDEX")]
+    indexes = [s for s in statements if s.upper().startswith("CREATE INDEX")]
+    return ";\n".join(tables) + ";", ";\n".join(indexes) + ";"

@@ -1,0 +1,63 @@
+"""The vulnerability DB's SQLite schema.
+
+One file. Rows hold the columns the matcher filters on (namespace, package, fix state, ids);
+the rest of each record is a msgpack blob of the model struct (``Advisory`` without its
+``affected``, ``Affected``...), decoded only for the rows a lookup returns. Bumping
+``SCHEMA_VERSION`` makes older readers refuse the file (``db import``/``db pull`` check it).
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+DDL = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+-- One row per feed read: what it was, how fresh, how much it gave, what it could not use.
+CREATE TABLE sources (
+    name TEXT PRIMARY KEY,
+    path TEXT,
+    upstream_date TEXT,
+    records INTEGER NOT NULL,
+    issues INTEGER NOT NULL,
+    seconds REAL
+) WITHOUT ROWID;
+
+-- Unusable records, per source (the first few hundred per source; the count is in sources).
+CREATE TABLE issues (source TEXT NOT NULL, item TEXT NOT NULL, error TEXT NOT NULL);
+
+CREATE TABLE advisories (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    withdrawn TEXT,
+    malicious INTEGER NOT NULL,
+    modified TEXT,
+    body BLOB NOT NULL          -- msgpack Advisory with affected=()
+);
+
+-- Every id an advisory is known by (its own id included), for alias merging and explain.
+CREATE TABLE aliases (alias TEXT NOT NULL, advisory INTEGER NOT NULL);
+CREATE INDEX aliases_alias ON aliases (alias);
+
+CREATE TABLE affected (
+    advisory INTEGER NOT NULL,
+    namespace TEXT NOT NULL,
+    package TEXT NOT NULL,
+    fix_state TEXT NOT NULL,
+    fixed_version TEXT,
+    body BLOB NOT NULL          -- msgpack Affected
+);
+CREATE INDEX affected_key ON affected (namespace, package);
+
+CREATE TABLE kev (cve TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE epss (cve TEXT PRIMARY KEY, epss REAL NOT NULL, percentile REAL NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE cve_severity (cve TEXT NOT NULL, source TEXT NOT NULL, body BLOB NOT NULL);
+CREATE INDEX cve_severity_cve ON cve_severity (cve);
+
+CREATE TABLE support (namespace TEXT NOT NULL, package TEXT, body BLOB NOT NULL);
+CREATE INDEX support_key ON support (namespace, package);
+"""
+
+MAX_ISSUES_STORED_PER_SOURCE = 500

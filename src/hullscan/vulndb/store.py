@@ -1,0 +1,182 @@
+"""Read-only access to a DB file: the only thing matchers see.
+
+The file is opened read-only (``mode=ro``); a DB being replaced by ``db update`` is renamed
+over, so an open store keeps reading the file it opened. A file that is not a hullscan DB, or
+one with another schema version, is refused with ``DbError``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import msgspec
+
+from hullscan.errors import HullscanError
+from hullscan.model.advisory import (
+    Advisory,
+    Affected,
+    CveSeverity,
+    EpssScore,
+    KevEntry,
+    SupportStatus,
+)
+from hullscan.vulndb.schema import SCHEMA_VERSION
+
+
+class DbError(HullscanError):
+    """Missing, unreadable, foreign or incompatible DB file (exit code 2: the user fixes it)."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    name: str
+    path: str | None
+    upstream_date: str | None
+    records: int
+    issues: int
+    seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One affected entry with the advisory it belongs to."""
+
+    advisory: Advisory  # affected=() (use ``affected``)
+    affected: Affected
+
+
+_adv_decoder = msgspec.msgpack.Decoder(Advisory)
+_aff_decoder = msgspec.msgpack.Decoder(Affected)
+_kev_decoder = msgspec.msgpack.Decoder(KevEntry)
+_sev_decoder = msgspec.msgpack.Decoder(CveSeverity)
+_sup_decoder = msgspec.msgpack.Decoder(SupportStatus)
+
+
+class VulnStore:
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise DbError(
+                f"{path}: no vulnerability DB here (build one with 'hullscan db build' "
+                "or 'hullscan db import')"
+            )
+        self.path = path
+        try:
+            self._db = sqlite3.connect(
+                f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, check_same_thread=False
+            )
+            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise DbError(f"{path}: not a hullscan vulnerability DB ({exc})") from None
+        self.meta: dict[str, str] = meta
+        version = meta.get("schema_version")
+        if version != str(SCHEMA_VERSION):
+            raise DbError(
+                f"{path}: DB schema version {version} is not supported "
+                f"(this hullscan reads version {SCHEMA_VERSION}); rebuild or update the DB"
+            )
+        self._advisory_cache: dict[int, Advisory] = {}
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> VulnStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- lookups --------------------------------------------------------------------------
+    def affected(self, namespace: str, package: str) -> list[Match]:
+        """Every statement about ``package`` in ``namespace`` (withdrawn ones included:
+        the matcher decides, and ``explain`` shows them)."""
+        rows = self._db.execute(
+            "SELECT advisory, body FROM affected WHERE namespace = ? AND package = ?",
+            (namespace, package),
+        ).fetchall()
+        return [Match(self._advisory(rowid), _aff_decoder.decode(body)) for rowid, body in rows]
+
+    def advisory(self, advisory_id: str) -> Advisory | None:
+        """The advisory with this id (not an alias), with all its affected entries."""
+        row = self._db.execute(
+            "SELECT rowid FROM advisories WHERE id = ?", (advisory_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        entries = tuple(
+            _aff_decoder.decode(body)
+            for (body,) in self._db.execute(
+                "SELECT body FROM affected WHERE advisory = ?", (row[0],)
+            )
+        )
+        return msgspec.structs.replace(self._advisory(row[0]), affected=entries)
+
+    def ids_for_alias(self, alias: str) -> list[str]:
+        """Ids of advisories that are, or name as alias, ``alias``."""
+        rows = self._db.execute(
+            "SELECT DISTINCT a.id FROM aliases x JOIN advisories a ON a.rowid = x.advisory "
+            "WHERE x.alias = ? ORDER BY a.id",
+            (alias,),
+        )
+        return [r[0] for r in rows]
+
+    def kev(self, cve: str) -> KevEntry | None:
+        row = self._db.execute("SELECT body FROM kev WHERE cve = ?", (cve,)).fetchone()
+        return _kev_decoder.decode(row[0]) if row else None
+
+    def epss(self, cve: str) -> EpssScore | None:
+        row = self._db.execute(
+            "SELECT cve, epss, percentile FROM epss WHERE cve = ?", (cve,)
+        ).fetchone()
+        return EpssScore(*row) if row else None
+
+    def cve_severities(self, cve: str) -> list[CveSeverity]:
+        rows = self._db.execute("SELECT body FROM cve_severity WHERE cve = ?", (cve,))
+        return [_sev_decoder.decode(r[0]) for r in rows]
+
+    def support(self, namespace: str, package: str | None = None) -> list[SupportStatus]:
+        if package is None:
+            rows = self._db.execute(
+                "SELECT body FROM support WHERE namespace = ? AND package IS NULL", (namespace,)
+            )
+        else:
+            rows = self._db.execute(
+                "SELECT body FROM support WHERE namespace = ? AND package = ?",
+                (namespace, package),
+            )
+        return [_sup_decoder.decode(r[0]) for r in rows]
+
+    # -- metadata -------------------------------------------------------------------------
+    def sources(self) -> list[SourceInfo]:
+        rows = self._db.execute(
+            "SELECT name, path, upstream_date, records, issues, seconds FROM sources ORDER BY name"
+        )
+        return [SourceInfo(*r) for r in rows]
+
+    def issues(self, source: str | None = None) -> Iterator[tuple[str, str, str]]:
+        if source is None:
+            yield from self._db.execute("SELECT source, item, error FROM issues")
+        else:
+            yield from self._db.execute(
+                "SELECT source, item, error FROM issues WHERE source = ?", (source,)
+            )
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for table in ("advisories", "affected", "kev", "epss", "cve_severity", "support"):
+            out[table] = self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+        return out
+
+    def _advisory(self, rowid: int) -> Advisory:
+        adv = self._advisory_cache.get(rowid)
+        if adv is None:
+            (body,) = self._db.execute(
+                "SELECT body FROM advisories WHERE rowid = ?", (rowid,)
+            ).fetchone()
+            adv = self._advisory_cache[rowid] = _adv_decoder.decode(body)
+        return adv
