@@ -199,3 +199,53 @@ def test_store_refuses_missing_foreign_and_future_files(tmp_path: Path) -> None:
     con.close()
     with pytest.raises(DbError, match="schema version 999 is not supported"):
         VulnStore(future)
+
+
+# --- export / import ---------------------------------------------------------------------
+
+
+def test_export_import_round_trip_and_refusals(tmp_path: Path) -> None:
+    from hullscan.vulndb.manage import db_info, export_db, import_db
+
+    feeds = _feeds(
+        tmp_path, {"bundle/a.json": [{"kind": "adv", "adv_id": "A-1", "modified": "2024"}]}
+    )
+    src = tmp_path / "src.sqlite"
+    build_db(feeds, src, SPECS)
+    archive = tmp_path / "db.zst"
+    assert export_db(src, archive) < src.stat().st_size
+    dest = tmp_path / "host" / "db.sqlite"
+    info = import_db(archive, dest)
+    assert info.counts["advisories"] == 1
+    assert db_info(dest).schema_version == "1"
+    before = dest.read_bytes()
+    # Garbage, a truncated export, and a foreign SQLite file are refused; the DB is unchanged.
+    junk = tmp_path / "junk.zst"
+    junk.write_bytes(b"\x28\xb5\x2f\xfd" + b"garbage" * 50)
+    truncated = tmp_path / "trunc.zst"
+    truncated.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    foreign_db = tmp_path / "foreign.sqlite"
+    sqlite3.connect(foreign_db).execute("CREATE TABLE x (y)").connection.close()
+    foreign = tmp_path / "foreign.zst"
+    export_src = foreign_db.read_bytes()
+    import zstandard
+
+    foreign.write_bytes(zstandard.ZstdCompressor().compress(export_src))
+    for bad in (junk, truncated, foreign, tmp_path / "absent.zst"):
+        with pytest.raises(DbError):
+            import_db(bad, dest)
+        assert dest.read_bytes() == before
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["db.sqlite"]
+
+
+def test_import_is_bounded(tmp_path: Path) -> None:
+    from hullscan.vulndb.manage import export_db, import_db
+
+    feeds = _feeds(tmp_path, {"bundle/a.json": []})
+    src = tmp_path / "src.sqlite"
+    build_db(feeds, src, SPECS)
+    archive = tmp_path / "db.zst"
+    export_db(src, archive)
+    with pytest.raises(DbError, match="decompresses to more than"):
+        import_db(archive, tmp_path / "dest.sqlite", max_bytes=1000)
+    assert not (tmp_path / "dest.sqlite").exists()
