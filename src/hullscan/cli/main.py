@@ -17,6 +17,7 @@ import platformdirs
 from rich.console import Console
 
 from hullscan import __version__, api
+from hullscan.cli import db as db_cli
 from hullscan.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, HullscanError, UsageError
 from hullscan.options import ScanOptions
 from hullscan.report.registry import get_writer, writer_names
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or a path whose kind is detected",
     )
     _common(p)
+    db_cli.add_parser(sub)
     for name, what in (
         ("image", "scan an image for vulnerabilities"),
         ("rootfs", "scan a root filesystem for vulnerabilities"),
@@ -186,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "sbom":
             return _run_sbom(args, stderr)
+        if args.command == "db":
+            return db_cli.run(args, stderr)
         raise UsageError(
             f"'hullscan {args.command}' is not implemented yet: vulnerability matching is a "
             "later issue; 'hullscan sbom SOURCE' lists the packages of an image"

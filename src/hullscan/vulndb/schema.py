@@ -23,7 +23,7 @@ CREATE TABLE sources (
     seconds REAL
 ) WITHOUT ROWID;
 
--- Unusable records, per source (the first few hundred per source; the count is in sources).
+-- Unusable records, per source (the first few hundred per source, the count is in sources).
 CREATE TABLE issues (source TEXT NOT NULL, item TEXT NOT NULL, error TEXT NOT NULL);
 
 CREATE TABLE advisories (
@@ -39,6 +39,7 @@ CREATE TABLE advisories (
 -- Every id an advisory is known by (its own id included), for alias merging and explain.
 CREATE TABLE aliases (alias TEXT NOT NULL, advisory INTEGER NOT NULL);
 CREATE INDEX aliases_alias ON aliases (alias);
+CREATE INDEX aliases_advisory ON aliases (advisory);  -- early: the builder deletes by it
 
 CREATE TABLE affected (
     advisory INTEGER NOT NULL,
@@ -49,6 +50,7 @@ CREATE TABLE affected (
     body BLOB NOT NULL          -- msgpack Affected
 );
 CREATE INDEX affected_key ON affected (namespace, package);
+CREATE INDEX affected_advisory ON affected (advisory);  -- early: the builder deletes by it
 
 CREATE TABLE kev (cve TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE epss (cve TEXT PRIMARY KEY, epss REAL NOT NULL, percentile REAL NOT NULL)

@@ -26,6 +26,7 @@ import msgspec
 from hullscan.errors import ParseError
 from hullscan.model.advisory import (
     Advisory,
+    Affected,
     CveSeverity,
     EpssScore,
     KevEntry,
@@ -144,7 +145,7 @@ class _Writer:
         self.db.executemany("INSERT INTO aliases VALUES (?, ?)", [(i, rowid) for i in ids])
         rows = [
             (rowid, a.namespace, a.package, a.fix_state, a.fixed_version, _encoder.encode(a))
-            for a in adv.affected
+            for a in map(_compact, adv.affected)
         ]
         self.db.executemany("INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?)", rows)
         self.affected_rows += len(rows)
@@ -160,6 +161,19 @@ class _Writer:
             (withdrawn, body, rowid),
         )
         self.seen[adv_id] = (rowid, modified, withdrawn)
+
+
+def _compact(affected: Affected) -> Affected:
+    """Drop the enumerated ``versions`` of an entry that has version ranges.
+
+    osv.dev enumerates every affected version from the ranges (``versions``); it is most of
+    the size of the Debian and Alpine bundles and says nothing the ranges do not, since the
+    matcher tests a version against the ranges. Entries without a version range (GIT-only
+    or versions-only records) keep their list.
+    """
+    if affected.versions and any(r.type != "GIT" for r in affected.ranges):
+        return msgspec.structs.replace(affected, versions=())
+    return affected
 
 
 def build_db(
@@ -251,9 +265,17 @@ def _write_meta(db: sqlite3.Connection, stats: Iterable[SourceStats]) -> None:
 
 
 def _split_ddl(ddl: str) -> tuple[str, str]:
-    """(CREATE TABLE statements, CREATE INDEX statements) of the schema, comments removed."""
-    code = "\n".join(line.split("--", 1)[0] for line in ddl.splitlines())
-    statements = [s.strip() for s in code.split(";") if s.strip()]
-    tables = [s for s in statements if not s.upper().startswith("CREATE INDEX")]
-    indexes = [s for s in statements if s.upper().startswith("CREATE INDEX")]
-    return ";\n".join(tables) + ";", ";\n".join(indexes) + ";"
+    """(statements to run before the inserts, indexes to create after them).
+
+    Indexes are built after the inserts (much faster than per row), except those the builder
+    itself needs while inserting (marked ``-- early`` in the schema).
+    """
+    statements = [s.strip() for s in ddl.split(";\n") if s.strip()]
+    early, late = [], []
+    for statement in statements:
+        code = "\n".join(line.split("--", 1)[0] for line in statement.splitlines()).strip()
+        if code.upper().startswith("CREATE INDEX") and "-- early" not in statement:
+            late.append(code)
+        else:
+            early.append(code)
+    return ";\n".join(early) + ";", ";\n".join(late) + ";"

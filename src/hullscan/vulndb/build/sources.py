@@ -1,0 +1,67 @@
+"""Which files of a feed directory feed which parser.
+
+The feed directory is laid out like ``shared/vulndata`` (and like what ``hullscan db update``
+downloads): one folder per upstream, the upstream's own file names. Each ``SourceSpec`` names
+a glob under it and the parser for the files it matches. Order matters for duplicates only in
+one way: the builder keeps the newest copy of an advisory and any copy's withdrawal, so
+reading order does not change the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from hullscan.vulndb.build.builder import SourceSpec
+from hullscan.vulndb.build.feed import Record
+
+# osv.dev ecosystems as folders of osv-dev/ (the folder is the ecosystem name, spaces -> '-').
+_OSV_DEV = (
+    "PyPI",
+    "npm",
+    "Maven",
+    "NuGet",
+    "RubyGems",
+    "Packagist",
+    "Go",
+    "crates.io",
+    "Debian",
+    "Alpine",
+    "Rocky-Linux",
+    "AlmaLinux",
+    "Ubuntu",
+    "Wolfi",
+    "Chainguard",
+)
+_GHSA = ("npm", "Maven", "PyPI", "Packagist", "Go", "NuGet", "RubyGems", "crates.io")
+
+
+def _osv(path: Path, source: str) -> Iterator[Record]:
+    from hullscan.vulndb.build.osv import iter_osv_container
+
+    return iter_osv_container(path, source=source)
+
+
+def default_sources() -> list[SourceSpec]:
+    """Every source ``hullscan db build`` reads, in reading order."""
+    specs: list[SourceSpec] = []
+    specs += [SourceSpec(f"osv:{eco}", f"osv-dev/{eco}/all.zip*", _osv) for eco in _OSV_DEV]
+    specs += [SourceSpec(f"ghsa:{eco}", f"ghsa/{eco}/github-reviewed.zip*", _osv) for eco in _GHSA]
+    specs += [
+        SourceSpec("go-vulndb", "golang-vulndb/all.zip*", _osv),
+        SourceSpec("rustsec", "rustsec/all.zip*", _osv),
+        SourceSpec("almalinux", "almalinux-osv/advisories.zip*", _osv),
+        SourceSpec("malicious-packages", "ossf-malicious-packages/*.zip*", _osv),
+        SourceSpec("pypa", "pypa-advisory-database/vulns.zip*", _osv),
+        SourceSpec("ubuntu-osv", "samples/ubuntu-osv/**/*.json", _osv_file),
+        SourceSpec("chainguard-osv", "samples/chainguard-osv/CGA-*.json", _osv_file),
+    ]
+    return specs
+
+
+def _osv_file(path: Path, source: str) -> Iterator[Record]:
+    from hullscan.vulndb.build.containers import read_bounded
+    from hullscan.vulndb.build.feed import MAX_RECORD_BYTES
+    from hullscan.vulndb.build.osv import parse_osv
+
+    return parse_osv(read_bounded(path, MAX_RECORD_BYTES), source=source, item=path.name)
