@@ -9,7 +9,8 @@ reading order does not change the result.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import importlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from hullscan.vulndb.build.builder import SourceSpec
@@ -56,7 +57,30 @@ def default_sources() -> list[SourceSpec]:
         SourceSpec("ubuntu-osv", "samples/ubuntu-osv/**/*.json", _osv_file),
         SourceSpec("chainguard-osv", "samples/chainguard-osv/CGA-*.json", _osv_file),
     ]
+    # Enrichment and end-of-life data (never used for matching).
+    specs += [
+        SourceSpec("kev", "cisa-kev/known_exploited_vulnerabilities.json*", _lazy("kev")),
+        SourceSpec("epss", "epss-emba-derived/EPSS_CVE_data.tar.zst", _lazy("epss")),
+        SourceSpec("epss-csv", "samples/epss-csv/epss_scores-*.csv*", _lazy("epss")),
+        SourceSpec("distro-info", "distro-info-data/*.csv", _lazy("support")),
+        SourceSpec(
+            "debian-security-support",
+            "debian-security-support/security-support-*",
+            _lazy("support"),
+        ),
+    ]
     return specs
+
+
+def _lazy(module: str) -> Callable[[Path, str], Iterator[Record]]:
+    """``module.read`` imported on first use (``db sources`` needs no parser imported)."""
+
+    def read(path: Path, source: str) -> Iterator[Record]:
+        mod = importlib.import_module(f"hullscan.vulndb.build.{module}")
+        records: Iterator[Record] = mod.read(path, source)
+        return records
+
+    return read
 
 
 def _osv_file(path: Path, source: str) -> Iterator[Record]:
