@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FIXTURES ?= /var/tmp/hullscan-fixtures
 export HULLSCAN_FIXTURE_CACHE ?= $(FIXTURES)
 
-.PHONY: dev system-deps demo test test-fast lint bench clean
+.PHONY: dev system-deps demo test test-fast lint bench clean version-oracles
 
 $(BIN)/hullscan: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -22,6 +22,15 @@ system-deps:
 	    command -v $${c%%:*} >/dev/null || missing="$$missing $${c##*:}"; done; \
 	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
 	else echo "not root: skipping apt packages (tests needing debootstrap/rpm will skip)"; fi
+
+# Regenerate tests/oracles/versions/ with each ecosystem's real implementation (docs/versions.md).
+# The tests only read the committed files: neither `test` nor `system-deps` needs any of this.
+VERSION_ORACLE_DEBS := python3-apt python3-rpm maven ruby golang-go golang-golang-x-mod-dev \
+	php-cli php-composer-semver librust-semver-dev
+version-oracles: dev
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(VERSION_ORACLE_DEBS); fi
+	$(BIN)/python scripts/gen_version_oracles.py
 
 # Build a real Debian bookworm image from Debian's archive (debootstrap + apt in a chroot,
 # cached) and print its SBOM.
