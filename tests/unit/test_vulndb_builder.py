@@ -77,8 +77,9 @@ def _feeds(tmp: Path, files: dict[str, list[dict[str, object]]]) -> Path:
 
 
 SPECS = [
-    SourceSpec("bundle", "bundle/*.json", _reader),
-    SourceSpec("native", "native/*.json", _reader),
+    SourceSpec("bundle", "bundle/*.json", _reader, group="osv"),
+    SourceSpec("native", "native/*.json", _reader, group="osv"),
+    SourceSpec("tracker", "tracker/*.json", _reader),
 ]
 
 
@@ -153,6 +154,29 @@ def test_newest_copy_wins_and_withdrawn_is_kept_from_any_copy(tmp_path: Path) ->
         go2 = store.advisory("GO-2")
         assert go2 is not None and go2.withdrawn == "2024-03-01T00:00:00Z"
         assert len(store.affected("pypi", "demo")) == 1  # the replaced copy's rows are gone
+
+
+def test_same_id_in_another_group_is_another_statement_and_repeats_merge(
+    tmp_path: Path,
+) -> None:
+    feeds = _feeds(
+        tmp_path,
+        {
+            "bundle/a.json": [{"kind": "adv", "adv_id": "CVE-1", "modified": "2024", "pkg": "a"}],
+            # one source repeating an id (a secdb per branch): entries merge, duplicates once
+            "tracker/3.18.json": [{"kind": "adv", "adv_id": "CVE-1", "modified": "", "pkg": "b"}],
+            "tracker/3.19.json": [
+                {"kind": "adv", "adv_id": "CVE-1", "modified": "", "pkg": "c"},
+                {"kind": "adv", "adv_id": "CVE-1", "modified": "", "pkg": "b"},
+            ],
+        },
+    )
+    report = build_db(feeds, tmp_path / "db.sqlite", SPECS)
+    assert report.advisories == 2 and report.affected == 3
+    with VulnStore(tmp_path / "db.sqlite") as store:
+        both = store.advisories("CVE-1")
+        assert [sorted(x.package for x in a.affected) for a in both] == [["a"], ["b", "c"]]
+        assert len(store.affected("pypi", "b")) == 1
 
 
 def test_killed_build_keeps_the_previous_db(tmp_path: Path) -> None:
@@ -247,5 +271,5 @@ def test_import_is_bounded(tmp_path: Path) -> None:
     archive = tmp_path / "db.zst"
     export_db(src, archive)
     with pytest.raises(DbError, match="decompresses to more than"):
-        import_db(archive, tmp_path / "dest.sqlite", max_bytes=1000)
+        import_db(archive, tmp_path / "dest.sqlite", max_bytes=10)
     assert not (tmp_path / "dest.sqlite").exists()

@@ -144,7 +144,9 @@ def run(args: argparse.Namespace, stderr: Console) -> int:
         return _info(manage.db_info(db), args, stderr)
     if cmd == "export":
         size = manage.export_db(db, args.output)
-        stderr.print(f"exported {db} -> {args.output} ({size / 1e6:.1f} MB)", markup=False)
+        stderr.print(
+            f"exported {db} -> {args.output} ({size / 1e6:.1f} MB)", markup=False, soft_wrap=True
+        )
         return 0
     if cmd == "import":
         info = manage.import_db(args.file, db)
@@ -152,6 +154,7 @@ def run(args: argparse.Namespace, stderr: Console) -> int:
             f"imported {args.file} -> {db} (built {info.built_at}, "
             f"{info.counts.get('advisories', 0)} advisories)",
             markup=False,
+            soft_wrap=True,
         )
         return 0
     raise UsageError(f"unknown db command {cmd!r}")

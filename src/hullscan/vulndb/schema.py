@@ -26,15 +26,19 @@ CREATE TABLE sources (
 -- Unusable records, per source (the first few hundred per source, the count is in sources).
 CREATE TABLE issues (source TEXT NOT NULL, item TEXT NOT NULL, error TEXT NOT NULL);
 
+-- An advisory is (id, grp): the same CVE id from the Debian tracker and from Red Hat are two
+-- statements (two rows); copies of one OSV record from several bundles are one (grp "osv").
 CREATE TABLE advisories (
     rowid INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
+    grp TEXT NOT NULL,
     source TEXT NOT NULL,
     withdrawn TEXT,
     malicious INTEGER NOT NULL,
     modified TEXT,
     body BLOB NOT NULL          -- msgpack Advisory with affected=()
 );
+CREATE UNIQUE INDEX advisories_key ON advisories (id, grp);
 
 -- Every id an advisory is known by (its own id included), for alias merging and explain.
 CREATE TABLE aliases (alias TEXT NOT NULL, advisory INTEGER NOT NULL);

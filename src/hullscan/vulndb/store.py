@@ -101,20 +101,26 @@ class VulnStore:
         ).fetchall()
         return [Match(self._advisory(rowid), _aff_decoder.decode(body)) for rowid, body in rows]
 
-    def advisory(self, advisory_id: str) -> Advisory | None:
-        """The advisory with this id (not an alias), with all its affected entries."""
-        row = self._db.execute(
-            "SELECT rowid FROM advisories WHERE id = ?", (advisory_id,)
-        ).fetchone()
-        if row is None:
-            return None
-        entries = tuple(
-            _aff_decoder.decode(body)
-            for (body,) in self._db.execute(
-                "SELECT body FROM affected WHERE advisory = ?", (row[0],)
+    def advisories(self, advisory_id: str) -> list[Advisory]:
+        """Every advisory with this id (not an alias), with all its affected entries: one
+        per publisher group (the Debian tracker's CVE-x and Red Hat's CVE-x are two)."""
+        out = []
+        for (rowid,) in self._db.execute(
+            "SELECT rowid FROM advisories WHERE id = ? ORDER BY rowid", (advisory_id,)
+        ).fetchall():
+            entries = tuple(
+                _aff_decoder.decode(body)
+                for (body,) in self._db.execute(
+                    "SELECT body FROM affected WHERE advisory = ?", (rowid,)
+                )
             )
-        )
-        return msgspec.structs.replace(self._advisory(row[0]), affected=entries)
+            out.append(msgspec.structs.replace(self._advisory(rowid), affected=entries))
+        return out
+
+    def advisory(self, advisory_id: str) -> Advisory | None:
+        """The first advisory with this id (see ``advisories``)."""
+        found = self.advisories(advisory_id)
+        return found[0] if found else None
 
     def ids_for_alias(self, alias: str) -> list[str]:
         """Ids of advisories that are, or name as alias, ``alias``."""

@@ -47,6 +47,7 @@ class SourceSpec:
     name: str
     pattern: str
     read: Reader
+    group: str | None = None  # sources shipping copies of the same records share a group
 
 
 @dataclass(slots=True)
@@ -73,14 +74,40 @@ class BuildReport:
 _encoder = msgspec.msgpack.Encoder()
 
 
+@dataclass(slots=True)
+class _Seen:
+    rowid: int
+    source: str
+    modified: str
+    withdrawn: str | None
+    aliases: set[str]
+    entries: set[bytes]  # encoded Affected rows stored for this advisory
+
+
 class _Writer:
+    """Writes records; decides what a repeated advisory id means.
+
+    An advisory's identity is (id, group). Sources that ship copies of the same upstream
+    records share a group (all OSV bundles: ``osv``); others are their own group (a bare
+    ``CVE-…`` from the Debian tracker and one from Red Hat are different statements). When
+    an (id, group) comes again:
+
+    * from another source with a newer ``modified``: the newer copy replaces the older;
+    * from another source with an older ``modified``: it is dropped;
+    * otherwise (same source, or same ``modified``: a secdb that repeats a CVE per branch, the
+      one combined CVE record osv.dev puts in both its Debian and Alpine bundles): the
+      affected entries are merged, identical entries stored once.
+
+    A withdrawal known from any copy is kept.
+    """
+
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        self.seen: dict[str, tuple[int, str, str | None]] = {}  # id -> (rowid, modified, withdrawn)
+        self.seen: dict[tuple[str, str], _Seen] = {}
         self.stored_issues: dict[str, int] = {}
         self.affected_rows = 0
 
-    def add(self, record: Record, stats: SourceStats) -> None:
+    def add(self, record: Record, stats: SourceStats, group: str) -> None:
         if isinstance(record, ParseIssue):
             stats.issues += 1
             if self.stored_issues.get(stats.name, 0) < MAX_ISSUES_STORED_PER_SOURCE:
@@ -92,7 +119,7 @@ class _Writer:
             return
         stats.records += 1
         if isinstance(record, Advisory):
-            self._advisory(record, stats)
+            self._advisory(record, stats, group)
         elif isinstance(record, KevEntry):
             self.db.execute(
                 "INSERT OR REPLACE INTO kev VALUES (?, ?)", (record.cve, _encoder.encode(record))
@@ -113,54 +140,105 @@ class _Writer:
                 (record.namespace, record.package, _encoder.encode(record)),
             )
 
-    def _advisory(self, adv: Advisory, stats: SourceStats) -> None:
+    def _advisory(self, adv: Advisory, stats: SourceStats, group: str) -> None:
         date = adv.modified or adv.published
         if date and (stats.upstream_date is None or date > stats.upstream_date):
             stats.upstream_date = date
+        key = (adv.id, group)
         modified = adv.modified or ""
-        prior = self.seen.get(adv.id)
-        if prior is not None:
-            rowid, prior_modified, prior_withdrawn = prior
-            if modified <= prior_modified:
-                if adv.withdrawn and not prior_withdrawn:
-                    self._set_withdrawn(rowid, adv.id, adv.withdrawn, prior_modified)
-                return
-            # The newer copy replaces the older; a withdrawal known from either one stays.
-            self.db.execute("DELETE FROM affected WHERE advisory = ?", (rowid,))
-            self.db.execute("DELETE FROM aliases WHERE advisory = ?", (rowid,))
-            self.db.execute("DELETE FROM advisories WHERE rowid = ?", (rowid,))
-            if prior_withdrawn and not adv.withdrawn:
-                adv = msgspec.structs.replace(adv, withdrawn=prior_withdrawn)
-        body = _encoder.encode(msgspec.structs.replace(adv, affected=()))
-        cur = self.db.execute(
-            "INSERT INTO advisories (id, source, withdrawn, malicious, modified, body) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (adv.id, adv.source, adv.withdrawn, int(adv.malicious), adv.modified, body),
+        prior = self.seen.get(key)
+        if prior is None:
+            self._insert(key, adv, stats.name, modified)
+            return
+        other_source = prior.source != stats.name
+        if other_source and modified > prior.modified:
+            self._delete(prior)
+            if prior.withdrawn and not adv.withdrawn:
+                adv = msgspec.structs.replace(adv, withdrawn=prior.withdrawn)
+            self._insert(key, adv, stats.name, modified)
+            return
+        if adv.withdrawn and not prior.withdrawn:
+            self._set_withdrawn(prior, adv.withdrawn)
+        if other_source and modified < prior.modified:
+            return
+        self._add_affected(prior, adv)
+        new_aliases = [a for a in adv.aliases if a not in prior.aliases]
+        prior.aliases.update(new_aliases)
+        self.db.executemany(
+            "INSERT INTO aliases VALUES (?, ?)", [(a, prior.rowid) for a in new_aliases]
         )
-        new_rowid = cur.lastrowid
-        assert new_rowid is not None
-        rowid = new_rowid
-        self.seen[adv.id] = (rowid, modified, adv.withdrawn)
-        ids = dict.fromkeys((adv.id, *adv.aliases))
+
+    def _insert(self, key: tuple[str, str], adv: Advisory, source: str, modified: str) -> None:
+        cur = self.db.execute(
+            "INSERT INTO advisories (id, grp, source, withdrawn, malicious, modified, body) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                adv.id,
+                key[1],
+                adv.source,
+                adv.withdrawn,
+                int(adv.malicious),
+                adv.modified,
+                _encoder.encode(_compact_advisory(adv)),
+            ),
+        )
+        rowid = cur.lastrowid
+        assert rowid is not None
+        ids = set(dict.fromkeys((adv.id, *adv.aliases)))
+        seen = _Seen(rowid, source, modified, adv.withdrawn, ids, set())
+        self.seen[key] = seen
         self.db.executemany("INSERT INTO aliases VALUES (?, ?)", [(i, rowid) for i in ids])
-        rows = [
-            (rowid, a.namespace, a.package, a.fix_state, a.fixed_version, _encoder.encode(a))
-            for a in map(_compact, adv.affected)
-        ]
+        self._add_affected(seen, adv)
+
+    def _add_affected(self, seen: _Seen, adv: Advisory) -> None:
+        rows = []
+        for a in map(_compact, adv.affected):
+            body = _encoder.encode(a)
+            if body in seen.entries:
+                continue
+            seen.entries.add(body)
+            rows.append((seen.rowid, a.namespace, a.package, a.fix_state, a.fixed_version, body))
         self.db.executemany("INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?)", rows)
         self.affected_rows += len(rows)
 
-    def _set_withdrawn(self, rowid: int, adv_id: str, withdrawn: str, modified: str) -> None:
+    def _delete(self, seen: _Seen) -> None:
+        self.db.execute("DELETE FROM affected WHERE advisory = ?", (seen.rowid,))
+        self.db.execute("DELETE FROM aliases WHERE advisory = ?", (seen.rowid,))
+        self.db.execute("DELETE FROM advisories WHERE rowid = ?", (seen.rowid,))
+        self.affected_rows -= len(seen.entries)
+
+    def _set_withdrawn(self, seen: _Seen, withdrawn: str) -> None:
         (body,) = self.db.execute(
-            "SELECT body FROM advisories WHERE rowid = ?", (rowid,)
+            "SELECT body FROM advisories WHERE rowid = ?", (seen.rowid,)
         ).fetchone()
         kept = msgspec.msgpack.decode(body, type=Advisory)
         body = _encoder.encode(msgspec.structs.replace(kept, withdrawn=withdrawn))
         self.db.execute(
             "UPDATE advisories SET withdrawn = ?, body = ? WHERE rowid = ?",
-            (withdrawn, body, rowid),
+            (withdrawn, body, seen.rowid),
         )
-        self.seen[adv_id] = (rowid, modified, withdrawn)
+        seen.withdrawn = withdrawn
+
+
+MAX_DETAILS_CHARS = 300
+MAX_REFERENCES = 8
+
+
+def _compact_advisory(adv: Advisory) -> Advisory:
+    """The advisory as stored (without its affected entries, which get their own rows).
+
+    Long ``details`` and reference lists are most of the DB's size (and of the export a
+    team ships to air-gapped hosts) and none of the matching: details are cut at
+    ``MAX_DETAILS_CHARS`` (a report shows a line or two; the advisory's page has the rest)
+    and references at ``MAX_REFERENCES`` (the advisory's own page is among the first
+    references of every feed we read).
+    """
+    details = adv.details
+    if details and len(details) > MAX_DETAILS_CHARS:
+        details = details[: MAX_DETAILS_CHARS - 1].rstrip() + "…"
+    return msgspec.structs.replace(
+        adv, affected=(), details=details, references=adv.references[:MAX_REFERENCES]
+    )
 
 
 def _compact(affected: Affected) -> Affected:
@@ -194,7 +272,7 @@ def build_db(
             db.execute("PRAGMA journal_mode = OFF")
             db.execute("PRAGMA synchronous = OFF")
             # Tables first, indexes after the inserts (much faster than indexing per row).
-            tables, indexes = _split_ddl(DDL)
+            tables, indexes = split_ddl(DDL)
             db.executescript(tables)
             db.execute("BEGIN")
             writer = _Writer(db)
@@ -227,6 +305,7 @@ def build_db(
 
 def _run_source(feed_dir: Path, spec: SourceSpec, writer: _Writer) -> SourceStats:
     stats = SourceStats(name=spec.name)
+    group = spec.group or spec.name
     t0 = time.perf_counter()
     for path in sorted(feed_dir.glob(spec.pattern)):
         if not path.is_file():
@@ -234,10 +313,11 @@ def _run_source(feed_dir: Path, spec: SourceSpec, writer: _Writer) -> SourceStat
         stats.files.append(path.relative_to(feed_dir).as_posix())
         try:
             for record in spec.read(path, spec.name):
-                writer.add(record, stats)
+                writer.add(record, stats, group)
         except ParseError as exc:  # the whole file is unusable: counted, the build goes on
             stats.failed = str(exc)
-            writer.add(ParseIssue(source=spec.name, item=path.name, error=str(exc)), stats)
+            issue = ParseIssue(source=spec.name, item=path.name, error=str(exc))
+            writer.add(issue, stats, group)
     stats.seconds = time.perf_counter() - t0
     return stats
 
@@ -264,7 +344,7 @@ def _write_meta(db: sqlite3.Connection, stats: Iterable[SourceStats]) -> None:
     )
 
 
-def _split_ddl(ddl: str) -> tuple[str, str]:
+def split_ddl(ddl: str) -> tuple[str, str]:
     """(statements to run before the inserts, indexes to create after them).
 
     Indexes are built after the inserts (much faster than per row), except those the builder
