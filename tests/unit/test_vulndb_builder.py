@@ -273,3 +273,35 @@ def test_import_is_bounded(tmp_path: Path) -> None:
     with pytest.raises(DbError, match="decompresses to more than"):
         import_db(archive, tmp_path / "dest.sqlite", max_bytes=10)
     assert not (tmp_path / "dest.sqlite").exists()
+
+
+def test_unparsable_versions_are_kept_with_the_problem_recorded(tmp_path: Path) -> None:
+    bad = Advisory(
+        id="PYSEC-X",
+        source="t",
+        affected=(
+            Affected(
+                namespace="pypi",
+                package="demo",
+                scheme="pypi",
+                fix_state="fixed",
+                fixed_version="0.9-stable",
+                ranges=(
+                    AffectedRange(
+                        events=(RangeEvent("introduced", "0"), RangeEvent("fixed", "0.9-stable"))
+                    ),
+                ),
+            ),
+        ),
+    )
+
+    def reader(path: Path, source: str) -> Iterator[Record]:
+        yield bad
+        yield _adv("GHSA-OK", "2024")
+
+    feeds = _feeds(tmp_path, {"x/a.json": []})
+    build_db(feeds, tmp_path / "db.sqlite", [SourceSpec("x", "x/*.json", reader)])
+    with VulnStore(tmp_path / "db.sqlite") as store:
+        problems = {m.advisory.id: m.affected.problem for m in store.affected("pypi", "demo")}
+    assert problems["GHSA-OK"] is None
+    assert problems["PYSEC-X"] == "version(s) not valid for scheme pypi: '0.9-stable'"

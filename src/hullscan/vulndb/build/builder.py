@@ -23,6 +23,7 @@ from pathlib import Path
 
 import msgspec
 
+from hullscan import versions
 from hullscan.errors import ParseError
 from hullscan.model.advisory import (
     Advisory,
@@ -106,6 +107,7 @@ class _Writer:
         self.seen: dict[tuple[str, str], _Seen] = {}
         self.stored_issues: dict[str, int] = {}
         self.affected_rows = 0
+        self.check = _VersionCheck()
 
     def add(self, record: Record, stats: SourceStats, group: str) -> None:
         if isinstance(record, ParseIssue):
@@ -192,7 +194,7 @@ class _Writer:
 
     def _add_affected(self, seen: _Seen, adv: Advisory) -> None:
         rows = []
-        for a in map(_compact, adv.affected):
+        for a in map(self.check, map(_compact, adv.affected)):
             body = _encoder.encode(a)
             if body in seen.entries:
                 continue
@@ -239,6 +241,57 @@ def _compact_advisory(adv: Advisory) -> Advisory:
     return msgspec.structs.replace(
         adv, affected=(), details=details, references=adv.references[:MAX_REFERENCES]
     )
+
+
+class _VersionCheck:
+    """Records, on the entry, the versions its scheme cannot parse.
+
+    Such an entry is kept (dropping it would hide the advisory); ``problem`` says which
+    version could not be read, so the matcher can report "could not compare" instead of a
+    silent "not affected". Results are memoized per (scheme, version): the same strings
+    recur across releases and sources.
+    """
+
+    def __init__(self) -> None:
+        self._ok: dict[tuple[str, str], bool] = {}
+
+    def __call__(self, a: Affected) -> Affected:
+        if a.problem or a.scheme not in _SCHEMES:
+            return a
+        bad = [v for v in dict.fromkeys(_versions_of(a)) if not self._valid(a.scheme, v)]
+        if not bad:
+            return a
+        listed = ", ".join(repr(v) for v in bad[:3]) + (" ..." if len(bad) > 3 else "")
+        return msgspec.structs.replace(
+            a, problem=f"version(s) not valid for scheme {a.scheme}: {listed}"
+        )
+
+    def _valid(self, scheme: str, version: str) -> bool:
+        key = (scheme, version)
+        ok = self._ok.get(key)
+        if ok is None:
+            try:
+                versions.parse(scheme, version)
+                ok = True
+            except versions.VersionParseError:
+                ok = False
+            self._ok[key] = ok
+        return ok
+
+
+_SCHEMES = frozenset(versions.schemes())
+
+
+def _versions_of(a: Affected) -> Iterator[str]:
+    if a.fixed_version and a.fixed_version != "0":
+        yield a.fixed_version
+    for r in a.ranges:
+        if r.type == "GIT":
+            continue
+        for e in r.events:
+            if e.version != "0":  # "introduced 0": from the beginning, in every scheme
+                yield e.version
+    yield from a.versions
 
 
 def _compact(affected: Affected) -> Affected:
