@@ -485,6 +485,11 @@ def test_chainguard_osv_samples(vulndata: Path) -> None:
         ("chainguard", "haproxy-2.8", "2.8.18-r0"),
         ("wolfi", "haproxy-3.0", "3.0.10-r0"),
     ]
+    # "introduced 0, fixed 0": never affected (a compat package that ships no vulnerable code)
+    cgx = next(r for r in recs if isinstance(r, Advisory) and r.id == "CGA-xcpc-gm23-prj9")
+    states = {a.package: a.fix_state for a in cgx.affected}
+    assert states["syncthing-compat"] == "not-affected"
+    assert states["syncthing"] == "fixed"
     # all.json is the index (a list of ids), not a record
     (idx,) = parse_osv((root / "all.json").read_bytes(), source="cg", item="all.json")
     assert isinstance(idx, ParseIssue)

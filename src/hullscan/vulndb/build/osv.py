@@ -431,11 +431,24 @@ class _Context:
         return self._modules[0] if len(self._modules) == 1 else None
 
 
+_NEVER = (("introduced", "0"), ("fixed", "0"))
+
+
+def _never_affected(ranges: tuple[AffectedRange, ...]) -> bool:
+    versioned = [r for r in ranges if r.type != "GIT"]
+    return bool(versioned) and all(
+        tuple((e.kind, e.version) for e in r.events) == _NEVER for r in versioned
+    )
+
+
 def _affected(entry: _Affected, namespace: str, scheme: str, name: str, ctx: _Context) -> Affected:
     ranges, fixed, any_fixed, modular, problem = _ranges(entry.ranges)
     state: FixState
     fixed_version: str | None = None
-    if any_fixed:
+    if any_fixed and _never_affected(ranges):
+        # "introduced 0, fixed 0" (Chainguard, Debian "0"): the package never was affected.
+        state = "not-affected"
+    elif any_fixed:
         state = "fixed"
         distinct = set(fixed)
         if len(distinct) == 1:
