@@ -8,9 +8,10 @@ one with another schema version, is refused with ``DbError``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import msgspec
@@ -50,6 +51,8 @@ class Match:
     advisory: Advisory  # affected=() (use ``affected``)
     affected: Affected
 
+
+_CHUNK = 500  # keys per IN (...) query (SQLite's default limit is 999 or 32766)
 
 _adv_decoder = msgspec.msgpack.Decoder(Advisory)
 _aff_decoder = msgspec.msgpack.Decoder(Affected)
@@ -99,6 +102,7 @@ class VulnStore:
             "SELECT advisory, body FROM affected WHERE namespace = ? AND package = ?",
             (namespace, package),
         ).fetchall()
+        self._load_advisories({rowid for rowid, _ in rows})
         return [Match(self._advisory(rowid), _aff_decoder.decode(body)) for rowid, body in rows]
 
     def advisories(self, advisory_id: str) -> list[Advisory]:
@@ -130,6 +134,40 @@ class VulnStore:
             (alias,),
         )
         return [r[0] for r in rows]
+
+    def kev_many(self, cves: Iterable[str]) -> dict[str, KevEntry]:
+        """``kev`` for many CVEs in a few queries (absent ones are left out)."""
+        return {
+            cve: _kev_decoder.decode(body)
+            for cve, body in self._many("SELECT cve, body FROM kev WHERE cve IN ({})", cves)
+        }
+
+    def epss_many(self, cves: Iterable[str]) -> dict[str, EpssScore]:
+        return {
+            row[0]: EpssScore(*row)
+            for row in self._many("SELECT cve, epss, percentile FROM epss WHERE cve IN ({})", cves)
+        }
+
+    def cve_severities_many(self, cves: Iterable[str]) -> dict[str, list[CveSeverity]]:
+        out: dict[str, list[CveSeverity]] = {}
+        for cve, body in self._many(
+            "SELECT cve, body FROM cve_severity WHERE cve IN ({}) ORDER BY rowid", cves
+        ):
+            out.setdefault(cve, []).append(_sev_decoder.decode(body))
+        return out
+
+    def _many(self, sql: str, keys: Iterable[object]) -> Iterator[tuple[Any, ...]]:
+        todo = list(dict.fromkeys(keys))
+        for i in range(0, len(todo), _CHUNK):
+            chunk = todo[i : i + _CHUNK]
+            yield from self._db.execute(sql.format(",".join("?" * len(chunk))), chunk)
+
+    def _load_advisories(self, rowids: set[int]) -> None:
+        missing = [r for r in rowids if r not in self._advisory_cache]
+        for rowid, body in self._many(
+            "SELECT rowid, body FROM advisories WHERE rowid IN ({})", missing
+        ):
+            self._advisory_cache[rowid] = _adv_decoder.decode(body)
 
     def kev(self, cve: str) -> KevEntry | None:
         row = self._db.execute("SELECT body FROM kev WHERE cve = ?", (cve,)).fetchone()

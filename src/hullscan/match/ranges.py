@@ -1,0 +1,178 @@
+"""Is an installed version affected by one ``Affected`` statement? OSV's evaluation, exactly.
+
+The OSV schema (``docs/schema.md``, *Evaluation*) defines, per range::
+
+    if BeforeLimits(v, range):          # no limit events: True; else v < some limit
+        vulnerable = False
+        for evt in sorted(range.events):   # sorted by version; introduced "0" first
+            if evt.introduced and v >= evt.introduced: vulnerable = True
+            elif evt.fixed and v >= evt.fixed:         vulnerable = False
+            elif evt.last_affected and v > evt.last_affected: vulnerable = False
+        if vulnerable: return True
+
+and a version is affected when it is listed in ``versions`` or inside any range. ``limit``
+versions containing ``*`` mean infinity. Events of equal version keep their upstream order
+(a stable sort). GIT ranges cannot be evaluated against a package version and are ignored.
+
+Beyond OSV (entries from the distro trackers' own formats): an entry without version ranges
+and without a version list is decided by its ``fixed_version`` (affected below it) or, when it
+names no version at all, by its state (``affected``/``will-not-fix``/``deferred``/``unknown``:
+every version is affected). Anything that cannot be decided (a version the scheme cannot parse,
+an entry whose ``problem`` says part of it was dropped) is ``None``: "could not compare", never
+a silent "not affected".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hullscan import versions
+from hullscan.model.advisory import Affected, AffectedRange
+from hullscan.model.finding import EventCheck, RangeCheck
+from hullscan.versions import Version, VersionParseError
+
+_UNVERSIONED_STATES = frozenset({"affected", "will-not-fix", "deferred", "unknown"})
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """``affected`` True/False, or None when it could not be decided (``error`` says why).
+
+    ``rule`` names what decided it (see ``MatchReason``); ``fixed_version`` is the fix that
+    closes the interval the installed version is in (None: no fix for that interval).
+    """
+
+    affected: bool | None
+    rule: str
+    fixed_version: str | None = None
+    ranges: tuple[RangeCheck, ...] = ()
+    error: str | None = None
+
+
+_NOT_AFFECTED = RangeCheck(type="ECOSYSTEM", events=(), affected=False)
+
+
+def _cmp(a: Version, b: Version) -> int:
+    return -1 if a < b else (1 if a > b else 0)
+
+
+def evaluate_range(
+    scheme: str, installed: Version, rng: AffectedRange
+) -> tuple[RangeCheck, str | None]:
+    """One ECOSYSTEM/SEMVER range: (the check, the fixed version closing the matched interval).
+
+    A range that does not contain the version gives a check without its events (nobody shows
+    it; building them is most of the cost of a miss).
+    """
+    parsed: list[tuple[str, str, Version | None]] = []  # (kind, text, parsed or None for 0/*)
+    error: str | None = None
+    for e in rng.events:
+        if (e.kind == "introduced" and e.version == "0") or (
+            e.kind == "limit" and "*" in e.version
+        ):
+            parsed.append((e.kind, e.version, None))
+            continue
+        try:
+            parsed.append((e.kind, e.version, versions.parse(scheme, e.version)))
+        except VersionParseError as exc:
+            error = error or f"{e.kind} {e.version!r}: {exc.reason}"
+    if error is not None:
+        checks = tuple(
+            EventCheck(kind=e.kind, version=e.version) for e in rng.events
+        )  # nothing is compared when the range cannot be ordered
+        return RangeCheck(type=rng.type, events=checks, affected=None, error=error), None
+
+    def event_checks() -> tuple[EventCheck, ...]:
+        return tuple(
+            EventCheck(kind=k, version=t, cmp=None if v is None else _cmp(installed, v))
+            for k, t, v in parsed
+        )
+
+    limits = [v for kind, _, v in parsed if kind == "limit"]
+    before_limits = not limits or any(v is None or installed < v for v in limits)
+    if not before_limits:
+        return RangeCheck(type=rng.type, events=(), affected=False, before_limits=False), None
+
+    ordered = sorted(
+        (p for p in parsed if p[0] != "limit"),
+        key=lambda p: (0, ()) if p[2] is None else (1, p[2].key),
+    )
+    vulnerable = False
+    opened_at = -1
+    for i, (kind, _, ev) in enumerate(ordered):
+        if kind == "introduced":
+            if ev is None or installed >= ev:
+                vulnerable = True
+                opened_at = i
+        elif ev is None:
+            continue
+        elif (kind == "fixed" and installed >= ev) or (kind == "last_affected" and installed > ev):
+            vulnerable = False
+    fixed: str | None = None
+    if vulnerable:
+        for kind, text, _ in ordered[opened_at + 1 :]:
+            if kind == "fixed":
+                fixed = text
+                break
+            if kind == "last_affected":
+                break
+    if not vulnerable:
+        return _NOT_AFFECTED, None  # not shown anywhere: skip building the event checks
+    return RangeCheck(type=rng.type, events=event_checks(), affected=True), fixed
+
+
+def evaluate(installed: Version, aff: Affected) -> Evaluation:
+    """Decide one statement for a parsed installed version (of the statement's scheme)."""
+    scheme = aff.scheme
+    checks: list[RangeCheck] = []
+    errors: list[str] = []
+    hit: tuple[str, str | None] | None = None
+    version_ranges = [r for r in aff.ranges if r.type != "GIT"]
+    for rng in version_ranges:
+        check, fixed = evaluate_range(scheme, installed, rng)
+        checks.append(check)
+        if check.affected is None and check.error:
+            errors.append(check.error)
+        elif check.affected and hit is None:
+            hit = ("range", fixed)
+    if hit is None and aff.versions and _listed(scheme, installed, aff.versions):
+        hit = ("versions", None)
+
+    if hit is None and not version_ranges and not aff.versions:
+        if aff.fixed_version and aff.fixed_version != "0":
+            try:
+                fixed_v = versions.parse(scheme, aff.fixed_version)
+            except VersionParseError as exc:
+                errors.append(f"fixed {aff.fixed_version!r}: {exc.reason}")
+            else:
+                if installed < fixed_v:
+                    hit = ("fixed-version", aff.fixed_version)
+                else:
+                    return Evaluation(False, "fixed-version", aff.fixed_version)
+        elif aff.ranges:
+            errors.append("only GIT ranges: a package version cannot be placed in them")
+        elif aff.fix_state in _UNVERSIONED_STATES:
+            hit = ("unversioned", None)
+        elif aff.fix_state == "fixed":
+            errors.append("fixed, but the statement names no version")
+
+    ranges = tuple(checks)
+    if hit is not None:
+        return Evaluation(True, hit[0], hit[1], ranges, aff.problem)
+    if errors or aff.problem:
+        return Evaluation(
+            None, "problem", None, ranges, "; ".join(filter(None, [aff.problem, *errors]))
+        )
+    return Evaluation(False, "range" if version_ranges else "versions", None, ranges)
+
+
+def _listed(scheme: str, installed: Version, listed: tuple[str, ...]) -> bool:
+    for text in listed:
+        if text == installed.text:
+            return True
+        try:
+            if versions.parse(scheme, text) == installed:
+                return True
+        except VersionParseError:
+            continue
+    return False

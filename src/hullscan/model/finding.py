@@ -1,0 +1,132 @@
+"""Scan results: one ``Finding`` per vulnerability per package, with the reasoning behind it.
+
+Produced by ``hullscan.match``; pure data (no I/O). ``MatchReason`` records, for every
+advisory statement that matched (or could not be decided), what was compared with what, so a
+later ``explain`` command can show why a finding is there. See ``docs/matching.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from hullscan.model.advisory import Severity
+from hullscan.model.distro import Distro
+from hullscan.model.sbom import Target
+
+FindingFixState = Literal[
+    "fixed", "affected", "will-not-fix", "deferred", "not-affected", "end-of-life", "unknown"
+]
+Verdict = Literal["affected", "could-not-compare"]
+
+
+class PackageRef(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """The SBOM package a finding is about (``id`` is ``Package.id``)."""
+
+    id: str
+    name: str
+    version: str
+    type: str
+    purl: str
+    source_name: str | None = None
+    source_version: str | None = None
+    layer_index: int | None = None
+    layer_diff_id: str | None = None
+    created_by: str | None = None
+
+
+class EventCheck(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One range event and how the installed version compared with it.
+
+    ``cmp`` is -1/0/1 (installed vs event version); None when the event version is ``0``
+    (introduced from the beginning), ``*`` (no limit) or could not be parsed.
+    """
+
+    kind: str
+    version: str
+    cmp: int | None = None
+
+
+class RangeCheck(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One range evaluated with OSV's algorithm: ``affected`` True/False, None = undecidable."""
+
+    type: str
+    events: tuple[EventCheck, ...]
+    affected: bool | None
+    before_limits: bool = True
+    error: str | None = None
+
+
+class MatchReason(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Why one advisory statement applies to the package.
+
+    ``rule``: ``versions`` (installed version listed), ``range`` (inside a range),
+    ``fixed-version`` (below the fixed version of an entry without ranges), ``unversioned``
+    (the statement names no versions: every version is affected) or ``problem`` (the statement
+    could not be evaluated: ``verdict`` is ``could-not-compare``).
+    """
+
+    advisory_id: str
+    source: str
+    namespace: str
+    package: str  # the name looked up (source package for distros, normalized for languages)
+    installed_version: str
+    scheme: str
+    verdict: Verdict
+    rule: str
+    fix_state: str
+    fixed_version: str | None = None
+    listed_versions: int = 0
+    ranges: tuple[RangeCheck, ...] = ()
+    problem: str | None = None
+
+
+class Finding(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One vulnerability in one package.
+
+    ``id`` is the primary id of the merged alias group (see ``docs/matching.md``), ``aliases``
+    the other ids. ``severity`` is the one rating used for sorting, ``severities`` every rating
+    seen. ``compared`` is False when no statement could be decided (``notes`` says why): the
+    finding is a "could not compare", not a confirmed match.
+    """
+
+    id: str
+    aliases: tuple[str, ...] = ()
+    package: PackageRef
+    namespace: str
+    fix_state: FindingFixState
+    fixed_version: str | None = None
+    severity: Severity | None = None
+    severity_rating: str = "unknown"  # critical/high/medium/low/negligible/unknown
+    severity_score: float | None = None
+    severities: tuple[Severity, ...] = ()
+    kev: bool = False
+    kev_date_added: str | None = None
+    epss: float | None = None
+    epss_percentile: float | None = None
+    malicious: bool = False
+    compared: bool = True
+    summary: str | None = None
+    notes: tuple[str, ...] = ()
+    matched_by: tuple[MatchReason, ...] = ()
+
+
+class Unmatched(msgspec.Struct, frozen=True, kw_only=True):
+    """A package that was not looked up, and why (no distro, unknown type, bad version...)."""
+
+    package_id: str
+    name: str
+    version: str
+    type: str
+    reason: str
+
+
+class ScanResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    target: Target
+    distro: Distro | None = None
+    namespace: str | None = None  # the distro namespace used, if any
+    db_built_at: str | None = None
+    findings: tuple[Finding, ...] = ()
+    warnings: tuple[str, ...] = ()
+    unmatched: tuple[Unmatched, ...] = ()
