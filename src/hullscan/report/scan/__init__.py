@@ -1,0 +1,1 @@
+"""Writers for scan results (vulnerability reports); SBOM writers are in ``hullscan.report``."""
