@@ -15,10 +15,11 @@ $(BIN)/hullscan: pyproject.toml
 
 dev: $(BIN)/hullscan
 
-# Debian packages the fixtures and oracles need (debootstrap, dpkg-query, rpm). Root only.
+# Debian packages the fixtures, oracles and the HTML report test need (debootstrap, dpkg-query,
+# rpm, chromium). Root only.
 system-deps:
 	@if [ "$$(id -u)" = 0 ]; then \
-	  missing=""; for c in debootstrap:debootstrap dpkg-query:dpkg rpm:rpm zstd:zstd; do \
+	  missing=""; for c in debootstrap:debootstrap dpkg-query:dpkg rpm:rpm zstd:zstd chromium:chromium; do \
 	    command -v $${c%%:*} >/dev/null || missing="$$missing $${c##*:}"; done; \
 	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
 	else echo "not root: skipping apt packages (tests needing debootstrap/rpm will skip)"; fi

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hullscan._version import __version__
 from hullscan.errors import HullscanError
 from hullscan.model import SBOM, Package
 from hullscan.options import ScanOptions
@@ -19,7 +20,6 @@ from hullscan.options import ScanOptions
 if TYPE_CHECKING:
     from hullscan.api import open_source, sbom
 
-__version__ = "0.1.0"
 
 __all__ = ["SBOM", "HullscanError", "Package", "ScanOptions", "__version__", "open_source", "sbom"]
 

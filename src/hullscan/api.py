@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
+import msgspec
+
 from hullscan.analyzers import registry
 from hullscan.events import ProgressObserver
 from hullscan.image.detect import open_source as _open_source
 from hullscan.image.source import Source
 from hullscan.model import SBOM
+from hullscan.model.finding import ScanResult
 from hullscan.options import ScanOptions
 from hullscan.walk.cache import LayerCache
 from hullscan.walk.engine import analyze_layers
@@ -54,3 +60,101 @@ def sbom(
         statuses=tuple(squashed.statuses),
         warnings=(*info.warnings, *squashed.warnings),
     )
+
+
+def scan_sbom(
+    sbom_doc: SBOM,
+    db_path: Path,
+    *,
+    now: datetime | None = None,
+    base_layers: int | None = None,
+    from_sbom_file: bool = False,
+) -> ScanResult:
+    """Match an SBOM against the DB at ``db_path``; add remediations and the layer summary.
+
+    ``from_sbom_file``: the SBOM was read from a file (not produced by this run), so packages
+    that could not be looked up are summarized in a warning (what and why), never dropped
+    silently.
+    """
+    from hullscan.match import match_sbom
+    from hullscan.vulndb.store import VulnStore
+
+    with VulnStore(db_path) as store:
+        result = match_sbom(sbom_doc, store, now=now)
+    return finish_scan(result, sbom_doc, base_layers=base_layers, from_sbom_file=from_sbom_file)
+
+
+def finish_scan(
+    result: ScanResult,
+    sbom_doc: SBOM,
+    *,
+    base_layers: int | None = None,
+    from_sbom_file: bool = False,
+) -> ScanResult:
+    """``match_sbom``'s result plus package count, layers, remediations and layer summary."""
+    from hullscan.match.remediation import base_layer_indexes, layer_summary, remediations
+
+    warnings = list(sbom_doc.warnings)
+    if from_sbom_file:
+        warnings += unmatched_warnings(result)
+    warnings += [w for w in result.warnings if w not in warnings]
+    base, _ = base_layer_indexes(sbom_doc.layers, sbom_doc.target.labels, base_layers)
+    return msgspec.structs.replace(
+        result,
+        warnings=tuple(warnings),
+        package_count=len(sbom_doc.packages),
+        layers=sbom_doc.layers,
+        remediations=remediations(result.findings, result.distro, base),
+        layer_summary=layer_summary(
+            result.findings, sbom_doc.layers, sbom_doc.target.labels, base_layers
+        ),
+    )
+
+
+def unmatched_warnings(result: ScanResult, max_names: int = 5) -> list[str]:
+    """One warning per reason packages were not looked up, naming the first few."""
+    by_reason: dict[str, list[str]] = {}
+    for u in result.unmatched:
+        by_reason.setdefault(u.reason, []).append(f"{u.name}@{u.version}" if u.version else u.name)
+    out = []
+    for reason, names in sorted(by_reason.items()):
+        shown = ", ".join(names[:max_names]) + (", ..." if len(names) > max_names else "")
+        out.append(f"{len(names)} package(s) could not be matched: {reason} ({shown})")
+    return out
+
+
+def scan(
+    target: str | Source,
+    options: ScanOptions | None = None,
+    db_path: Path | None = None,
+    observer: ProgressObserver | None = None,
+    now: datetime | None = None,
+    *,
+    base_layers: int | None = None,
+) -> ScanResult:
+    """Read an image (``sbom``) and match it against the vulnerability DB.
+
+    ``db_path`` defaults to ``hullscan.vulndb.manage.default_db_path()``. The DB is opened
+    before the image is read, so a missing or foreign DB fails fast (``DbError``, exit 2).
+    """
+    return scan_image(target, options, db_path, observer, now, base_layers=base_layers)[1]
+
+
+def scan_image(
+    target: str | Source,
+    options: ScanOptions | None = None,
+    db_path: Path | None = None,
+    observer: ProgressObserver | None = None,
+    now: datetime | None = None,
+    *,
+    base_layers: int | None = None,
+) -> tuple[SBOM, ScanResult]:
+    """:func:`scan`, also returning the SBOM it matched (for path-based policy rules)."""
+    from hullscan.match import match_sbom
+    from hullscan.vulndb.manage import default_db_path
+    from hullscan.vulndb.store import VulnStore
+
+    with VulnStore(db_path or default_db_path()) as store:
+        doc = sbom(target, options, observer)
+        result = match_sbom(doc, store, now=now)
+    return doc, finish_scan(result, doc, base_layers=base_layers)

@@ -18,19 +18,20 @@ from rich.console import Console
 
 from hullscan import __version__, api
 from hullscan.cli import db as db_cli
+from hullscan.cli import scan as scan_cli
 from hullscan.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, HullscanError, UsageError
 from hullscan.options import ScanOptions
 from hullscan.report.registry import get_writer, writer_names
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, formats: list[str] | None = None) -> None:
     p.add_argument(
         "-f",
         "--format",
         action="append",
         default=None,
         help="output format; repeat with -o for several outputs in one run "
-        f"({', '.join(writer_names())})",
+        f"({', '.join(formats if formats is not None else writer_names())})",
     )
     p.add_argument(
         "-o",
@@ -68,13 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(p)
     db_cli.add_parser(sub)
-    for name, what in (
-        ("image", "scan an image for vulnerabilities"),
-        ("rootfs", "scan a root filesystem for vulnerabilities"),
-        ("sbom-scan", "scan an SBOM for vulnerabilities"),
-    ):
-        q = sub.add_parser(name, help=f"{what} (not implemented yet)")
-        q.add_argument("args", nargs="*")
+    scan_cli.add_parsers(sub, _common)
     return parser
 
 
@@ -190,10 +185,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_sbom(args, stderr)
         if args.command == "db":
             return db_cli.run(args, stderr)
-        raise UsageError(
-            f"'hullscan {args.command}' is not implemented yet: vulnerability matching is a "
-            "later issue; 'hullscan sbom SOURCE' lists the packages of an image"
-        )
+        if args.command in ("image", "rootfs", "sbom-scan"):
+            options = ScanOptions(platform=args.platform, cache_dir=_cache_dir(args))
+            return scan_cli.run(
+                args,
+                stderr,
+                options=options,
+                check_writable=_check_writable,
+                write_output=_write_output,
+            )
+        raise UsageError(f"unknown command {args.command!r}")
     except HullscanError as exc:
         print(f"hullscan: error: {exc.diagnostics()}", file=sys.stderr)
         return exc.exit_code

@@ -13,7 +13,11 @@ import msgspec
 
 from hullscan.model.advisory import Severity
 from hullscan.model.distro import Distro
+from hullscan.model.location import LayerRef
 from hullscan.model.sbom import Target
+
+#: Version of the ``hullscan`` scan JSON document (``docs/schema/scan-v1.json``).
+SCAN_SCHEMA_VERSION = 1
 
 FindingFixState = Literal[
     "fixed", "affected", "will-not-fix", "deferred", "not-affected", "end-of-life", "unknown"
@@ -122,7 +126,68 @@ class Unmatched(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
+class Remediation(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """How to clear every finding of one vulnerable package (``hullscan.match.remediation``).
+
+    ``fixed_version`` is the lowest version that fixes ALL of the package's findings (the
+    highest of their fixed versions in the package's version scheme), None when at least one
+    finding has no fix (``unfixed`` lists those ids). For deb packages it is a *source*
+    version (the trackers publish source versions). ``command`` is the upgrade command for the
+    package's ecosystem (None when there is no fix or no command-line way to apply it).
+    """
+
+    package: PackageRef
+    scheme: str
+    findings: tuple[str, ...]
+    fixed_version: str | None = None
+    unfixed: tuple[str, ...] = ()
+    command: str | None = None
+    base_layer: bool | None = None
+
+
+class LayerFindings(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Findings per filesystem layer; ``base`` says whether the layer counts as the base image."""
+
+    index: int
+    diff_id: str
+    base: bool
+    created_by: str | None = None
+    findings: int = 0
+    packages: int = 0
+    by_severity: dict[str, int] = {}
+
+
+class LayerSummary(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Findings in base-image layers vs the application's own layers.
+
+    ``rule`` says how the base layers were chosen (``docs/scanning.md``): ``option`` (the user
+    said how many), ``label`` (an image label gave the count) or ``first-layer`` (the default:
+    layer 0 only). ``unknown_layer`` counts findings of packages with no layer (SBOM input).
+    """
+
+    rule: str
+    base_layers: tuple[int, ...] = ()
+    base_findings: int = 0
+    app_findings: int = 0
+    unknown_layer: int = 0
+    layers: tuple[LayerFindings, ...] = ()
+
+
+class Suppressed(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A finding the policy hid: ``by`` is ``ignorefile``, ``unfixed`` or ``severity``."""
+
+    finding: Finding
+    by: str
+    reason: str | None = None
+
+
 class ScanResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One scan: findings (already filtered by the policy when it ran), plus context.
+
+    Fields after ``unmatched`` are filled by ``hullscan.api.scan``/``scan_sbom`` and the
+    policy (``hullscan.policy``); ``match_sbom`` alone leaves them at their defaults.
+    """
+
     target: Target
     distro: Distro | None = None
     namespace: str | None = None  # the distro namespace used, if any
@@ -130,3 +195,9 @@ class ScanResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     findings: tuple[Finding, ...] = ()
     warnings: tuple[str, ...] = ()
     unmatched: tuple[Unmatched, ...] = ()
+    package_count: int = 0
+    layers: tuple[LayerRef, ...] = ()
+    remediations: tuple[Remediation, ...] = ()
+    layer_summary: LayerSummary | None = None
+    suppressed: tuple[Suppressed, ...] = ()
+    suppressed_count: int = 0

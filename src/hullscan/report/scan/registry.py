@@ -8,8 +8,16 @@ from hullscan.errors import UsageError
 from hullscan.report.scan.base import ScanWriter
 
 # format id -> "module:Class". Aliases are declared on the classes and resolved here.
-WRITERS: dict[str, str] = {}
-ALIASES: dict[str, str] = {}
+WRITERS: dict[str, str] = {
+    "table": "hullscan.report.scan.table:TableWriter",
+    "json": "hullscan.report.scan.json:JsonWriter",
+    "sarif": "hullscan.report.scan.sarif:SarifWriter",
+    "cyclonedx": "hullscan.report.scan.cdx_vex:CycloneDxVexWriter",
+    "junit": "hullscan.report.scan.junit:JunitWriter",
+    "markdown": "hullscan.report.scan.markdown:MarkdownWriter",
+    "html": "hullscan.report.scan.html:HtmlWriter",
+}
+ALIASES: dict[str, str] = {"hullscan-json": "json", "cyclonedx-vex": "cyclonedx", "md": "markdown"}
 
 
 def scan_writer_names() -> list[str]:
