@@ -18,17 +18,21 @@ Rules (the full text, with examples, is ``docs/matching.md``):
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 from urllib.parse import unquote
 
 import msgspec
 
 from hullscan import versions
-from hullscan.match.ranges import Evaluation, evaluate
-from hullscan.model.advisory import Advisory, Affected, Severity
+from hullscan.match.ranges import Evaluation, ParseCache, evaluate, evaluate_fast
+from hullscan.model.advisory import Affected, Severity
 from hullscan.model.finding import (
     Finding,
     FindingFixState,
@@ -41,7 +45,7 @@ from hullscan.model.namespaces import distro_namespace, normalize_package, schem
 from hullscan.model.package import Package
 from hullscan.model.sbom import SBOM
 from hullscan.versions import Version, VersionParseError
-from hullscan.vulndb.store import VulnStore
+from hullscan.vulndb.store import AdvisoryHead, VulnStore
 
 DISTRO_TYPES = frozenset({"deb", "rpm", "apk"})
 LANGUAGE_TYPES = frozenset({"pypi", "npm", "maven", "golang", "cargo", "gem", "composer", "nuget"})
@@ -90,14 +94,24 @@ def primary_id(ids: Iterable[str], *, distro: bool) -> str:
     ``RUSTSEC-``, ``DSA-``...). Ties: the smallest id by the natural order of its numbers
     (``CVE-2024-9`` before ``CVE-2024-10``), then the string.
     """
-    order = ("CVE-", "GHSA-", "MAL-") if distro else ("GHSA-", "CVE-", "MAL-")
+    return min(ids, key=_DISTRO_ID_KEY if distro else _LANGUAGE_ID_KEY)
 
-    def key(i: str) -> tuple[int, tuple[int, ...], str]:
+
+_IdKey = tuple[int, tuple[int, ...], str]
+
+
+def _id_key(order: tuple[str, ...]) -> Callable[[str], _IdKey]:
+    @functools.lru_cache(maxsize=1 << 16)
+    def key(i: str) -> _IdKey:
         rank = next((n for n, p in enumerate(order) if i.startswith(p)), len(order))
         numbers = tuple(int(x) for x in _digits(i))
         return rank, numbers, i
 
-    return min(ids, key=key)
+    return key
+
+
+_DISTRO_ID_KEY = _id_key(("CVE-", "GHSA-", "MAL-"))
+_LANGUAGE_ID_KEY = _id_key(("GHSA-", "CVE-", "MAL-"))
 
 
 _DIGITS = re.compile(r"[0-9]+")
@@ -180,11 +194,20 @@ def _purl_name(pkg: Package) -> str | None:
 # --------------------------------------------------------------------------- matching
 
 
-@dataclass(frozen=True, slots=True)
-class _Hit:
-    advisory: Advisory
+_affected_decoder = msgspec.msgpack.Decoder(Affected)
+
+
+class _Hit(NamedTuple):
+    """A statement that matches, with its advisory and how it was decided."""
+
+    advisory: AdvisoryHead
     affected: Affected
     evaluation: Evaluation
+
+
+# (advisory rowid, statement, evaluation): a statement that matches, before its advisory is
+# read (a withdrawn advisory then drops it).
+_Candidate = tuple[int, Affected, Evaluation]
 
 
 class _Enrichment:
@@ -210,7 +233,8 @@ class _Enrichment:
             self._kev[cve] = False if k is None else k.date_added
             e = epss.get(cve)
             self._epss[cve] = None if e is None else (e.epss, e.percentile)
-            self._sev[cve] = tuple(s for c in sev.get(cve, ()) for s in c.severities)
+            rated = sev.get(cve)
+            self._sev[cve] = tuple(s for c in rated for s in c.severities) if rated else ()
 
     def kev(self, cve: str) -> str | bool | None:
         """False: not in KEV; else the date added (None when unknown)."""
@@ -230,6 +254,15 @@ class _Enrichment:
             self._sev[cve] = tuple(s for c in self.store.cve_severities(cve) for s in c.severities)
         return self._sev[cve]
 
+    def prefetch_support(self, namespace: str, packages: Iterable[str]) -> None:
+        """``support_ended`` of many packages in a few queries."""
+        todo = [p for p in packages if (namespace, p) not in self._support]
+        if not todo:
+            return
+        found = self.store.support_many(namespace, todo)
+        for p in todo:
+            self._support[(namespace, p)] = any(s.state == "ended" for s in found.get(p, ()))
+
     def support_ended(self, namespace: str, package: str) -> bool:
         key = (namespace, package)
         if key not in self._support:
@@ -240,15 +273,45 @@ class _Enrichment:
 
 
 class Matcher:
-    """Matches packages against one store; caches lookups across packages of one scan."""
+    """Matches packages against one store; caches lookups across packages of one scan.
+
+    ``match_sbom`` uses it in phases so that the store is asked a few batched queries per scan:
+    ``prepare`` (every statement of every looked-up name), ``candidates`` per package (the
+    statements that match, evaluated), ``hits`` (their advisories, withdrawn ones dropped),
+    ``prefetch`` (KEV/EPSS/CVSS and support rows) and ``findings``.
+    """
 
     def __init__(self, store: VulnStore) -> None:
         self.store = store
         self.enrich = _Enrichment(store)
-        self._hits: dict[tuple[str, str, str], list[_Hit]] = {}
+        self._rows: dict[tuple[str, str], list[tuple[int, bytes]]] = {}
+        self._candidates: dict[tuple[str, str, str], list[_Candidate]] = {}
+        self._parse_cache: dict[str, ParseCache] = {}
 
     def match_package(self, pkg: Package, look: Lookup) -> list[Finding] | str:
         """Findings for one package, or the reason its version cannot be compared at all."""
+        cands = self.candidates(look)
+        if isinstance(cands, str):
+            return cands
+        hits = self.hits([cands])[0]
+        self.prefetch([(look, hits)])
+        return self.findings(pkg, look, hits)
+
+    def prepare(self, looks: Iterable[Lookup]) -> None:
+        """Read the statements of every name the lookups need (a few queries per namespace)."""
+        todo: dict[str, dict[str, None]] = {}
+        for look in looks:
+            for name in look.names:
+                if (look.namespace, name) not in self._rows:
+                    todo.setdefault(look.namespace, {})[name] = None
+        for namespace, names in todo.items():
+            found = self.store.affected_bodies(namespace, names)
+            for name in names:
+                self._rows[(namespace, name)] = found.get(name, [])
+
+    def candidates(self, look: Lookup) -> list[_Candidate] | str:
+        """The statements that match the package (or cannot be decided), in store order; or
+        the reason its version cannot be compared at all."""
         try:
             installed = versions.parse(look.scheme, look.version)
         except VersionParseError as exc:
@@ -256,36 +319,139 @@ class Matcher:
                 f"installed version {look.version!r} is not a valid {look.scheme} version: "
                 f"{exc.reason}"
             )
-        hits: list[_Hit] = []
+        out: list[_Candidate] = []
         for name in look.names:
-            hits += self._hits_for(look.namespace, name, installed)
-        if not hits:
-            return []
-        groups = _alias_groups(hits)
-        self.enrich.prefetch(
-            i for h in hits for i in (h.advisory.id, *h.advisory.aliases) if i.startswith("CVE-")
-        )
-        return [self._finding(pkg, look, group) for group in groups]
-
-    def _hits_for(self, namespace: str, name: str, installed: Version) -> list[_Hit]:
-        key = (namespace, name, installed.text)
-        cached = self._hits.get(key)
-        if cached is not None:
-            return cached
-        out: list[_Hit] = []
-        for m in self.store.affected(namespace, name):
-            if m.advisory.withdrawn or m.affected.fix_state == "not-affected":
-                continue
-            if m.affected.scheme != installed.scheme:
-                continue
-            ev = evaluate(installed, m.affected)
-            if ev.affected is False:
-                continue
-            out.append(_Hit(m.advisory, m.affected, ev))
-        self._hits[key] = out
+            out += self._candidates_for(look.namespace, name, installed)
         return out
 
-    def _finding(self, pkg: Package, look: Lookup, hits: list[_Hit]) -> Finding:
+    def _candidates_for(self, namespace: str, name: str, installed: Version) -> list[_Candidate]:
+        key = (namespace, name, installed.text)
+        cached = self._candidates.get(key)
+        if cached is not None:
+            return cached
+        rows = self._rows.get((namespace, name))
+        if rows is None:
+            self.prepare([Lookup(namespace, (name,), installed.scheme, installed.text, False)])
+            rows = self._rows[(namespace, name)]
+        out: list[_Candidate] = []
+        scheme = installed.scheme
+        cache = self._parse_cache.setdefault(scheme, {})
+        decode = _affected_decoder.decode
+        for advisory, body in rows:
+            aff = decode(body)
+            if aff.fix_state == "not-affected" or aff.scheme != scheme:
+                continue
+            ev = evaluate_fast(installed, aff, cache)
+            if ev is None:
+                ev = evaluate(installed, aff)
+            if ev.affected is not False:
+                out.append((advisory, aff, ev))
+        self._candidates[key] = out
+        return out
+
+    def hits(self, batches: Sequence[Sequence[_Candidate]]) -> list[list[_Hit]]:
+        """The candidates of many packages with their advisories (read in one go); statements
+        of withdrawn advisories never match."""
+        heads = self.store.advisory_heads(c[0] for batch in batches for c in batch)
+        out: list[list[_Hit]] = []
+        for batch in batches:
+            hits: list[_Hit] = []
+            for advisory, stmt, ev in batch:
+                head = heads[advisory]
+                if head.withdrawn:
+                    continue
+                hits.append(_Hit(head, stmt, ev))
+            out.append(hits)
+        return out
+
+    def prefetch(self, matched: Iterable[tuple[Lookup, Sequence[_Hit]]]) -> None:
+        """Load the CVE-keyed rows and the per-package support rows the findings will need."""
+        cves: dict[str, None] = {}
+        support: dict[str, dict[str, None]] = {}
+        for look, hits in matched:
+            if not hits:
+                continue
+            for h in hits:
+                if h.advisory.id.startswith("CVE-"):
+                    cves[h.advisory.id] = None
+                for alias in h.advisory.aliases:
+                    if alias.startswith("CVE-"):
+                        cves[alias] = None
+            if look.distro:
+                names = support.setdefault(look.namespace, {})
+                for name in look.names:
+                    names[name] = None
+        self.enrich.prefetch(cves)
+        for namespace, packages in support.items():
+            self.enrich.prefetch_support(namespace, packages)
+
+    def findings(self, pkg: Package, look: Lookup, hits: list[_Hit]) -> list[Finding]:
+        """One finding per alias group of the package's hits."""
+        if not hits:
+            return []
+        ref = _ref(pkg)
+        if len(hits) == 1:
+            return [self._finding_one(ref, look, hits[0])]
+        return [
+            self._finding_one(ref, look, group[0])
+            if len(group) == 1
+            else self._finding(ref, look, group)
+            for group in _alias_groups(hits)
+        ]
+
+    def _finding_one(self, ref: PackageRef, look: Lookup, h: _Hit) -> Finding:
+        """``_finding`` of a group of one hit (most of them), without the merging."""
+        adv = h.advisory
+        stmt = h.affected
+        ev = h.evaluation
+        if adv.aliases:
+            ids = {adv.id, *adv.aliases}
+            primary = primary_id(ids, distro=look.distro)
+            aliases = tuple(sorted(ids - {primary}))
+            cves = sorted(i for i in ids if i.startswith("CVE-"))
+        else:
+            primary = adv.id
+            aliases = ()
+            cves = [primary] if primary.startswith("CVE-") else []
+        fixed_version = ev.fixed_version
+        if fixed_version is None and ev.affected is None and stmt.fix_state == "fixed":
+            fixed_version = stmt.fixed_version
+        fix_state: FindingFixState
+        if fixed_version:
+            fix_state = "fixed"
+        else:
+            fixed_version = None
+            if ev.rule in ("range", "versions") and stmt.fix_state == "fixed":
+                fix_state = "affected"
+            else:
+                fix_state = _as_fix_state(stmt.fix_state)
+            if look.distro and (
+                (stmt.severity is not None and stmt.severity.rating == "end-of-life")
+                or any(self.enrich.support_ended(look.namespace, n) for n in look.names)
+            ):
+                fix_state = "end-of-life"
+        if ev.affected is None:
+            notes: tuple[str, ...] = (f"could not compare ({adv.id}, {adv.source}): {ev.error}",)
+        elif ev.error:
+            notes = (f"note ({adv.id}): {ev.error}",)
+        else:
+            notes = ()
+        return self._complete(
+            ref,
+            look,
+            (h,),
+            primary=primary,
+            aliases=aliases,
+            cves=cves,
+            fix_state=fix_state,
+            fixed_version=fixed_version,
+            compared=bool(ev.affected),
+            summary=adv.summary,
+            notes=notes,
+            reasons=(_reason(h, look),),
+        )
+
+    def _finding(self, ref: PackageRef, look: Lookup, hits: list[_Hit]) -> Finding:
         ids: set[str] = set()
         for h in hits:
             ids.add(h.advisory.id)
@@ -322,9 +488,43 @@ class Matcher:
                 }
             )
         )
-        cves = sorted(i for i in ids if i.startswith("CVE-"))
-        severities = _all_severities(hits, cves, self.enrich)
-        chosen = choose_severity(hits, cves, self.enrich)
+        primary_adv = next((h.advisory for h in hits if h.advisory.id == primary), hits[0].advisory)
+        return self._complete(
+            ref,
+            look,
+            sorted(hits, key=lambda h: (h.advisory.id, h.advisory.source)),
+            primary=primary,
+            aliases=tuple(sorted(ids - {primary})),
+            cves=sorted(i for i in ids if i.startswith("CVE-")),
+            fix_state=fix_state,
+            fixed_version=fixed_version,
+            compared=bool(compared),
+            summary=primary_adv.summary,
+            notes=notes,
+            reasons=reasons,
+        )
+
+    def _complete(
+        self,
+        ref: PackageRef,
+        look: Lookup,
+        ordered: Sequence[_Hit],
+        *,
+        primary: str,
+        aliases: tuple[str, ...],
+        cves: list[str],
+        fix_state: FindingFixState,
+        fixed_version: str | None,
+        compared: bool,
+        summary: str | None,
+        notes: tuple[str, ...],
+        reasons: tuple[MatchReason, ...],
+    ) -> Finding:
+        """The finding of a group: severity, KEV and EPSS added to what the caller decided.
+        ``ordered``: the group's hits sorted by (advisory id, source)."""
+        enrich = self.enrich
+        severities = _all_severities_ordered(ordered, cves, enrich)
+        chosen = _choose_severity_ordered(ordered, cves, enrich)
         rating = _rating(chosen)
         score = chosen.score if chosen is not None and chosen.score is not None else None
         if score is None:
@@ -333,17 +533,16 @@ class Matcher:
         in_kev = False
         best_epss: tuple[float, float] | None = None
         for cve in cves:
-            k = self.enrich.kev(cve)
+            k = enrich.kev(cve)
             if k is not False and not in_kev:
                 in_kev, kev_date = True, k if isinstance(k, str) else None
-            e = self.enrich.epss(cve)
+            e = enrich.epss(cve)
             if e is not None and (best_epss is None or e[0] > best_epss[0]):
                 best_epss = e
-        primary_adv = next((h.advisory for h in hits if h.advisory.id == primary), hits[0].advisory)
         return Finding(
             id=primary,
-            aliases=tuple(sorted(ids - {primary})),
-            package=_ref(pkg),
+            aliases=aliases,
+            package=ref,
             namespace=look.namespace,
             fix_state=fix_state,
             fixed_version=fixed_version,
@@ -355,9 +554,11 @@ class Matcher:
             kev_date_added=kev_date,
             epss=best_epss[0] if best_epss else None,
             epss_percentile=best_epss[1] if best_epss else None,
-            malicious=any(h.advisory.malicious or h.advisory.id.startswith("MAL-") for h in hits),
-            compared=bool(compared),
-            summary=primary_adv.summary,
+            malicious=any(
+                h.advisory.malicious or h.advisory.id.startswith("MAL-") for h in ordered
+            ),
+            compared=compared,
+            summary=summary,
             notes=notes,
             matched_by=reasons,
         )
@@ -421,6 +622,8 @@ def _fix_state(hits: Sequence[_Hit], scheme: str) -> tuple[FindingFixState, str 
         else:
             states.append(h.affected.fix_state)
     if fixes:
+        if len(fixes) == 1:
+            return "fixed", fixes[0]
         return "fixed", max(fixes, key=lambda f: _version_key(scheme, f))
     state = min(states, key=lambda s: _STATE_ORDER.get(s, 9)) if states else "unknown"
     return _as_fix_state(state), None
@@ -460,6 +663,13 @@ def choose_severity(
     Ratings that are not severities (Debian ``end-of-life``, ``unknown``) are skipped.
     """
     ordered = sorted(hits, key=lambda h: (h.advisory.id, h.advisory.source))
+    return _choose_severity_ordered(ordered, cves, enrich)
+
+
+def _choose_severity_ordered(
+    ordered: Sequence[_Hit], cves: Sequence[str], enrich: _Enrichment
+) -> Severity | None:
+    """``choose_severity`` of hits already sorted by (advisory id, source)."""
     for h in ordered:
         s = h.affected.severity
         if s is not None and s.type == "vendor" and _rating(s) != "unknown":
@@ -510,11 +720,12 @@ def _rating(s: Severity | None) -> str:
     return "low" if s.score > 0.0 else "negligible"
 
 
-def _all_severities(
-    hits: Sequence[_Hit], cves: Sequence[str], enrich: _Enrichment
+def _all_severities_ordered(
+    ordered: Sequence[_Hit], cves: Sequence[str], enrich: _Enrichment
 ) -> tuple[Severity, ...]:
+    """Every rating of hits sorted by (advisory id, source), then of their CVEs."""
     seen: dict[tuple[object, ...], Severity] = {}
-    for h in sorted(hits, key=lambda h: (h.advisory.id, h.advisory.source)):
+    for h in ordered:
         for s in (h.affected.severity, *h.advisory.severities):
             if s is not None:
                 seen.setdefault((s.source, s.type, s.vector, s.score, s.rating), s)
@@ -575,8 +786,30 @@ def _parse_now(now: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d")
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (restored after, whatever happens).
+
+    A scan allocates hundreds of thousands of small container objects (decoded statements,
+    reasons, findings) and creates no reference cycles; with the collector on, it runs
+    thousands of times over them and the whole heap, costing ~40% of the scan. Reference
+    counting still frees everything as usual."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def match_sbom(sbom: SBOM, store: VulnStore, *, now: datetime | None = None) -> ScanResult:
     """Match every package of ``sbom``; findings sorted by ``risk_key``."""
+    with _gc_paused():
+        return _match_sbom(sbom, store, now)
+
+
+def _match_sbom(sbom: SBOM, store: VulnStore, now: datetime | None) -> ScanResult:
     today = _parse_now(now)
     warnings: list[str] = []
     distro_ns: str | None = None
@@ -590,18 +823,26 @@ def match_sbom(sbom: SBOM, store: VulnStore, *, now: datetime | None = None) -> 
         else:
             warnings += _support_warnings(store, distro_ns, today)
     matcher = Matcher(store)
-    findings: list[Finding] = []
+    looks = [lookup_for(pkg, distro_ns) for pkg in sbom.packages]
+    matcher.prepare(look for look in looks if not isinstance(look, str))
     unmatched: list[Unmatched] = []
-    for pkg in sbom.packages:
-        look = lookup_for(pkg, distro_ns)
+    pending: list[tuple[Package, Lookup]] = []
+    batches: list[list[_Candidate]] = []
+    for pkg, look in zip(sbom.packages, looks, strict=True):
         if isinstance(look, str):
             unmatched.append(_unmatched(pkg, look))
             continue
-        result = matcher.match_package(pkg, look)
-        if isinstance(result, str):
-            unmatched.append(_unmatched(pkg, result))
+        cands = matcher.candidates(look)
+        if isinstance(cands, str):
+            unmatched.append(_unmatched(pkg, cands))
             continue
-        findings += result
+        pending.append((pkg, look))
+        batches.append(cands)
+    hits = matcher.hits(batches)
+    matcher.prefetch((look, h) for (_, look), h in zip(pending, hits, strict=True))
+    findings: list[Finding] = []
+    for (pkg, look), h in zip(pending, hits, strict=True):
+        findings += matcher.findings(pkg, look, h)
     if sbom.distro is None and any(p.type in DISTRO_TYPES for p in sbom.packages):
         n = sum(1 for p in sbom.packages if p.type in DISTRO_TYPES)
         warnings.append(

@@ -82,17 +82,17 @@ def evaluate_range(
         )  # nothing is compared when the range cannot be ordered
         return RangeCheck(type=rng.type, events=checks, affected=None, error=error), None
 
-    def event_checks() -> tuple[EventCheck, ...]:
-        return tuple(
-            EventCheck(kind=k, version=t, cmp=None if v is None else _cmp(installed, v))
-            for k, t, v in parsed
-        )
-
     limits = [v for kind, _, v in parsed if kind == "limit"]
     before_limits = not limits or any(v is None or installed < v for v in limits)
     if not before_limits:
         return RangeCheck(type=rng.type, events=(), affected=False, before_limits=False), None
+    return _walk(installed, rng.type, parsed)
 
+
+def _walk(
+    installed: Version, rtype: str, parsed: list[tuple[str, str, Version | None]]
+) -> tuple[RangeCheck, str | None]:
+    """OSV's walk over the sorted events of a range whose limits the version is below."""
     ordered = sorted(
         (p for p in parsed if p[0] != "limit"),
         key=lambda p: (0, ()) if p[2] is None else (1, p[2].key),
@@ -108,17 +108,20 @@ def evaluate_range(
             continue
         elif (kind == "fixed" and installed >= ev) or (kind == "last_affected" and installed > ev):
             vulnerable = False
-    fixed: str | None = None
-    if vulnerable:
-        for kind, text, _ in ordered[opened_at + 1 :]:
-            if kind == "fixed":
-                fixed = text
-                break
-            if kind == "last_affected":
-                break
     if not vulnerable:
         return _NOT_AFFECTED, None  # not shown anywhere: skip building the event checks
-    return RangeCheck(type=rng.type, events=event_checks(), affected=True), fixed
+    fixed: str | None = None
+    for kind, text, _ in ordered[opened_at + 1 :]:
+        if kind == "fixed":
+            fixed = text
+            break
+        if kind == "last_affected":
+            break
+    events = tuple(
+        EventCheck(kind=k, version=t, cmp=None if v is None else _cmp(installed, v))
+        for k, t, v in parsed
+    )
+    return RangeCheck(type=rtype, events=events, affected=True), fixed
 
 
 def evaluate(installed: Version, aff: Affected) -> Evaluation:
@@ -176,3 +179,111 @@ def _listed(scheme: str, installed: Version, listed: tuple[str, ...]) -> bool:
         except VersionParseError:
             continue
     return False
+
+
+# --------------------------------------------------------------------------- fast path
+#
+# Almost every statement is one ECOSYSTEM/SEMVER range ``introduced X[, fixed Y]`` or
+# ``introduced X, last_affected Y`` and nothing else (no ``versions``, no ``problem``).
+# ``evaluate_fast`` decides those with the same walk as ``evaluate``, unrolled for two events,
+# and returns exactly what ``evaluate`` returns; anything else gives None (use ``evaluate``).
+# ``tests/unit/test_match_fastpath.py`` checks both agree statement by statement on real data.
+
+_MISS = Evaluation(False, "range", None, (_NOT_AFFECTED,))
+_SECOND = frozenset({"fixed", "last_affected"})
+
+ParseCache = dict[str, Version | None]
+"""Parsed event versions of one scheme (None: not a valid version), for ``evaluate_fast``."""
+
+
+def _parsed(scheme: str, text: str, cache: ParseCache) -> Version | None:
+    try:
+        return cache[text]
+    except KeyError:
+        pass
+    try:
+        v: Version | None = versions.parse(scheme, text)
+    except VersionParseError:
+        v = None
+    cache[text] = v
+    return v
+
+
+def evaluate_fast(installed: Version, aff: Affected, cache: ParseCache) -> Evaluation | None:
+    """``evaluate(installed, aff)`` for the common statement shapes; None for any other.
+
+    ``cache`` holds parsed versions of ``installed.scheme`` (shared across calls)."""
+    if aff.versions or aff.problem is not None or len(aff.ranges) != 1:
+        return None
+    scheme = installed.scheme
+    if aff.scheme != scheme:
+        return None
+    rng = aff.ranges[0]
+    if rng.type == "GIT":
+        return None
+    events = rng.events
+    n = len(events)
+    if n == 2:
+        first, second = events
+        kind = second.kind
+        if kind not in _SECOND:
+            return None
+    elif n == 1:
+        first, second, kind = events[0], None, "fixed"
+    else:
+        return None
+    if first.kind != "introduced":
+        return None
+    key = installed.key
+    intro_text = first.version
+    if intro_text == "0":
+        intro = None
+    else:
+        intro = _parsed(scheme, intro_text, cache)
+        if intro is None:
+            return None
+    if second is None:
+        # one "introduced": affected from it on, no fix for the interval
+        if intro is not None and key < intro.key:
+            return _MISS
+        check = RangeCheck(
+            type=rng.type,
+            events=(
+                EventCheck(
+                    kind="introduced",
+                    version=intro_text,
+                    cmp=None if intro is None else _cmp(installed, intro),
+                ),
+            ),
+            affected=True,
+        )
+        return Evaluation(True, "range", None, (check,), None)
+    other = _parsed(scheme, second.version, cache)
+    if other is None:
+        return None
+    # OSV sorts the events by version ("introduced 0" first; equal versions keep their order)
+    if intro is None or not other.key < intro.key:
+        # introduced, then fixed / last_affected
+        if intro is not None and key < intro.key:
+            return _MISS
+        if (key >= other.key) if kind == "fixed" else (key > other.key):
+            return _MISS
+        fixed = second.version if kind == "fixed" else None
+    else:
+        # fixed / last_affected sorts first (it closes nothing), then introduced: open-ended
+        if key < intro.key:
+            return _MISS
+        fixed = None
+    check = RangeCheck(
+        type=rng.type,
+        events=(
+            EventCheck(
+                kind="introduced",
+                version=intro_text,
+                cmp=None if intro is None else _cmp(installed, intro),
+            ),
+            EventCheck(kind=kind, version=second.version, cmp=_cmp(installed, other)),
+        ),
+        affected=True,
+    )
+    return Evaluation(True, "range", fixed, (check,), None)

@@ -23,6 +23,7 @@ from hullscan.model.advisory import (
     CveSeverity,
     EpssScore,
     KevEntry,
+    Severity,
     SupportStatus,
 )
 from hullscan.vulndb.schema import SCHEMA_VERSION
@@ -52,6 +53,20 @@ class Match:
     affected: Affected
 
 
+class AdvisoryHead(msgspec.Struct, frozen=True, kw_only=True):
+    """The fields of an ``Advisory`` the matcher reads, decoded from the same stored body
+    (``details``, ``references``... are skipped, not decoded). Defaults are ``Advisory``'s:
+    the body omits fields at their default."""
+
+    id: str
+    source: str
+    aliases: tuple[str, ...] = ()
+    summary: str | None = None
+    withdrawn: str | None = None
+    malicious: bool = False
+    severities: tuple[Severity, ...] = ()
+
+
 _CHUNK = 500  # keys per IN (...) query (SQLite's default limit is 999 or 32766)
 
 _adv_decoder = msgspec.msgpack.Decoder(Advisory)
@@ -59,6 +74,7 @@ _aff_decoder = msgspec.msgpack.Decoder(Affected)
 _kev_decoder = msgspec.msgpack.Decoder(KevEntry)
 _sev_decoder = msgspec.msgpack.Decoder(CveSeverity)
 _sup_decoder = msgspec.msgpack.Decoder(SupportStatus)
+_head_decoder = msgspec.msgpack.Decoder(AdvisoryHead)
 
 
 class VulnStore:
@@ -84,6 +100,7 @@ class VulnStore:
                 f"(this hullscan reads version {SCHEMA_VERSION}); rebuild or update the DB"
             )
         self._advisory_cache: dict[int, Advisory] = {}
+        self._head_cache: dict[int, AdvisoryHead] = {}
 
     def close(self) -> None:
         self._db.close()
@@ -104,6 +121,53 @@ class VulnStore:
         ).fetchall()
         self._load_advisories({rowid for rowid, _ in rows})
         return [Match(self._advisory(rowid), _aff_decoder.decode(body)) for rowid, body in rows]
+
+    def affected_bodies(
+        self, namespace: str, packages: Iterable[str]
+    ) -> dict[str, list[tuple[int, bytes]]]:
+        """The statements ``affected`` gives for each of many packages of one namespace, not
+        decoded: package -> [(advisory rowid, msgpack ``Affected``)], in ``affected``'s order
+        (rowid). ``not-affected`` statements, which never match, are left out (the
+        ``fix_state`` column is written from the body's). A few queries for any number of
+        packages; packages without statements are absent."""
+        out: dict[str, list[tuple[int, bytes]]] = {}
+        sql = (
+            "SELECT package, advisory, body FROM affected WHERE namespace = ? "
+            "AND package IN ({}) AND fix_state != 'not-affected' ORDER BY package, rowid"
+        )
+        for package, advisory, body in self._many(sql, packages, (namespace,)):
+            rows = out.get(package)
+            if rows is None:
+                rows = out[package] = []
+            rows.append((advisory, body))
+        return out
+
+    def advisory_heads(self, rowids: Iterable[int]) -> dict[int, AdvisoryHead]:
+        """``AdvisoryHead`` of many advisories by rowid (the ``advisory`` of ``affected``
+        rows), each body decoded once per store."""
+        cache = self._head_cache
+        wanted = list(dict.fromkeys(rowids))
+        decode = _head_decoder.decode
+        for rowid, body in self._many(
+            "SELECT rowid, body FROM advisories WHERE rowid IN ({})",
+            [r for r in wanted if r not in cache],
+        ):
+            cache[rowid] = decode(body)
+        return {r: cache[r] for r in wanted if r in cache}
+
+    def support_many(
+        self, namespace: str, packages: Iterable[str]
+    ) -> dict[str, list[SupportStatus]]:
+        """``support(namespace, package)`` for many packages (absent ones are left out)."""
+        out: dict[str, list[SupportStatus]] = {}
+        for package, body in self._many(
+            "SELECT package, body FROM support WHERE namespace = ? AND package IN ({}) "
+            "ORDER BY rowid",
+            packages,
+            (namespace,),
+        ):
+            out.setdefault(package, []).append(_sup_decoder.decode(body))
+        return out
 
     def advisories(self, advisory_id: str) -> list[Advisory]:
         """Every advisory with this id (not an alias), with all its affected entries: one
@@ -156,11 +220,15 @@ class VulnStore:
             out.setdefault(cve, []).append(_sev_decoder.decode(body))
         return out
 
-    def _many(self, sql: str, keys: Iterable[object]) -> Iterator[tuple[Any, ...]]:
+    def _many(
+        self, sql: str, keys: Iterable[object], before: tuple[object, ...] = ()
+    ) -> Iterator[tuple[Any, ...]]:
         todo = list(dict.fromkeys(keys))
         for i in range(0, len(todo), _CHUNK):
             chunk = todo[i : i + _CHUNK]
-            yield from self._db.execute(sql.format(",".join("?" * len(chunk))), chunk)
+            yield from self._db.execute(
+                sql.format(",".join("?" * len(chunk))), (*before, *chunk)
+            ).fetchall()
 
     def _load_advisories(self, rowids: set[int]) -> None:
         missing = [r for r in rowids if r not in self._advisory_cache]
