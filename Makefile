@@ -21,6 +21,7 @@ system-deps:
 	@if [ "$$(id -u)" = 0 ]; then \
 	  missing=""; for c in debootstrap:debootstrap dpkg-query:dpkg rpm:rpm zstd:zstd chromium:chromium; do \
 	    command -v $${c%%:*} >/dev/null || missing="$$missing $${c##*:}"; done; \
+	  /usr/bin/python3 -c 'import rpm' 2>/dev/null || missing="$$missing python3-rpm"; \
 	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
 	else echo "not root: skipping apt packages (tests needing debootstrap/rpm will skip)"; fi
 

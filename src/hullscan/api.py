@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -17,6 +18,9 @@ from hullscan.options import ScanOptions
 from hullscan.walk.cache import LayerCache
 from hullscan.walk.engine import analyze_layers
 from hullscan.walk.squash import Squasher
+
+if TYPE_CHECKING:
+    from hullscan.match.explain import Explanation
 
 
 def open_source(spec: str, options: ScanOptions | None = None) -> Source:
@@ -158,3 +162,25 @@ def scan_image(
         doc = sbom(target, options, observer)
         result = match_sbom(doc, store, now=now)
     return doc, finish_scan(result, doc, base_layers=base_layers)
+
+
+def explain(
+    advisory_id: str,
+    db_path: Path,
+    *,
+    target: str | Source | None = None,
+    sbom_doc: SBOM | None = None,
+    options: ScanOptions | None = None,
+    package: str | None = None,
+) -> Explanation:
+    """Why ``advisory_id`` (id or alias) does or does not match an image (``target``) or an
+    SBOM (``sbom_doc``): ``hullscan.match.explain``. The DB is opened first (fails fast)."""
+    from hullscan.match.explain import explain as _explain
+    from hullscan.vulndb.store import VulnStore
+
+    with VulnStore(db_path) as store:
+        if sbom_doc is None:
+            if target is None:
+                raise ValueError("explain needs a target or an SBOM")
+            sbom_doc = sbom(target, options)
+        return _explain(sbom_doc, store, advisory_id, package=package)

@@ -18,6 +18,7 @@ from rich.console import Console
 
 from hullscan import __version__, api
 from hullscan.cli import db as db_cli
+from hullscan.cli import explain as explain_cli
 from hullscan.cli import scan as scan_cli
 from hullscan.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, HullscanError, UsageError
 from hullscan.options import ScanOptions
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     db_cli.add_parser(sub)
     scan_cli.add_parsers(sub, _common)
+    explain_cli.add_parser(sub)
     return parser
 
 
@@ -194,6 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 check_writable=_check_writable,
                 write_output=_write_output,
             )
+        if args.command == "explain":
+            options = ScanOptions(platform=args.platform, cache_dir=_cache_dir(args))
+            return explain_cli.run(args, options=options)
         raise UsageError(f"unknown command {args.command!r}")
     except HullscanError as exc:
         print(f"hullscan: error: {exc.diagnostics()}", file=sys.stderr)

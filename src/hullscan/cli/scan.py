@@ -77,6 +77,15 @@ def add_parsers(
             help=f"accepted findings (YAML; default ./{IGNOREFILE} when present)",
         )
         p.add_argument(
+            "--vex",
+            type=Path,
+            action="append",
+            default=None,
+            metavar="FILE",
+            help="VEX document (OpenVEX, CycloneDX VEX or CSAF VEX JSON; repeatable): "
+            "not_affected/fixed statements suppress matching findings",
+        )
+        p.add_argument(
             "--show-suppressed", action="store_true", help="list suppressed findings too"
         )
         p.add_argument(
@@ -97,7 +106,13 @@ def add_parsers(
 
 
 def _policy(args: argparse.Namespace) -> Any:
-    from hullscan.policy import Policy, load_ignorefile, parse_severity, parse_severity_list
+    from hullscan.policy import (
+        Policy,
+        load_ignorefile,
+        load_vex,
+        parse_severity,
+        parse_severity_list,
+    )
 
     if args.exit_code is not None and not 0 <= args.exit_code <= 255:
         raise UsageError("--exit-code: must be between 0 and 255")
@@ -116,6 +131,7 @@ def _policy(args: argparse.Namespace) -> Any:
         allow_empty=args.allow_empty,
         sort=args.sort,
         base_layers=args.base_layers,
+        vex=tuple(st for path in args.vex or () for st in load_vex(path)),
     )
 
 

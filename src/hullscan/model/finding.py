@@ -174,7 +174,7 @@ class LayerSummary(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True
 
 
 class Suppressed(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """A finding the policy hid: ``by`` is ``ignorefile``, ``unfixed`` or ``severity``."""
+    """A finding the policy hid: ``by`` is ``vex``, ``ignorefile``, ``unfixed`` or ``severity``."""
 
     finding: Finding
     by: str

@@ -18,6 +18,7 @@ from hullscan.policy.gate import (
     sort_findings,
 )
 from hullscan.policy.ignore import IgnoreEntry, load_ignorefile, parse_ignorefile
+from hullscan.policy.vex import VexStatement, load_vex, parse_vex
 
 __all__ = [
     "SEVERITY_ORDER",
@@ -25,13 +26,16 @@ __all__ = [
     "IgnoreEntry",
     "NothingScannedError",
     "Policy",
+    "VexStatement",
     "PolicyOutcome",
     "apply_policy",
     "check_scannable",
     "fails_gate",
     "load_ignorefile",
+    "load_vex",
     "parse_ignorefile",
     "parse_severity",
     "parse_severity_list",
+    "parse_vex",
     "sort_findings",
 ]

@@ -6,6 +6,7 @@ ones (kept in the result only with ``show_suppressed``), messages for stderr, an
 
 Order of the filters (each finding is suppressed by the first that removes it):
 
+0. ``vex`` statements (``--vex``): ``not_affected``/``fixed`` statements (``policy/vex.py``);
 1. ``ignore`` entries (``.hullscanignore.yaml``); expired entries warn and do not suppress;
 2. ``ignore_unfixed``: findings whose ``fix_state`` is not ``fixed``;
 3. ``severities``: findings whose ``severity_rating`` is not listed.
@@ -31,6 +32,7 @@ from hullscan.match import risk_key
 from hullscan.match.remediation import base_layer_indexes, layer_summary, remediations
 from hullscan.model.finding import Finding, ScanResult, Suppressed
 from hullscan.policy.ignore import IgnoreEntry
+from hullscan.policy.vex import VexStatement, vex_for
 
 #: Ratings from lowest to highest; ``--fail-on X`` fails on X and everything after it.
 SEVERITY_ORDER: tuple[str, ...] = ("unknown", "negligible", "low", "medium", "high", "critical")
@@ -74,6 +76,7 @@ class Policy:
     sort: str = "risk"
     base_layers: int | None = None
     today: dt.date | None = None
+    vex: tuple[VexStatement, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +164,11 @@ def apply_policy(
     suppressed: list[Suppressed] = []
     used: set[int] = set()
     for f in result.findings:
-        hit = _ignored_by(f, active, paths or {}, used)
-        if hit is not None:
+        vex = vex_for(f, policy.vex) if policy.vex else None
+        hit = None if vex is not None else _ignored_by(f, active, paths or {}, used)
+        if vex is not None:
+            suppressed.append(Suppressed(finding=f, by="vex", reason=vex.reason()))
+        elif hit is not None:
             reason = hit.reason or f"ignore entry {hit.line} ({hit.describe()})"
             suppressed.append(Suppressed(finding=f, by="ignorefile", reason=reason))
         elif policy.ignore_unfixed and (f.fix_state != "fixed" or not f.fixed_version):
