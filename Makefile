@@ -36,9 +36,15 @@ version-oracles: dev
 
 # Build a real Debian bookworm image from Debian's archive (debootstrap + apt in a chroot,
 # cached) and print its SBOM.
+SHARED_VULNDATA ?= ../shared/vulndata
+
 demo: dev system-deps
 	$(BIN)/python scripts/build_debian_fixture.py --cache-dir $(FIXTURES) --print-image > .demo-image
 	$(BIN)/hullscan sbom "docker-archive:$$(cat .demo-image)" -f table
+	@if [ -d "$(SHARED_VULNDATA)" ]; then \
+	  test -f .demo-db.sqlite || $(BIN)/hullscan db build --from "$(SHARED_VULNDATA)" -o .demo-db.sqlite -q; \
+	  $(BIN)/hullscan image "docker-archive:$$(cat .demo-image)" --db .demo-db.sqlite -f table; \
+	else echo "no $(SHARED_VULNDATA): 'hullscan db update' downloads the feeds, then 'hullscan image IMAGE'"; fi
 
 test: dev system-deps lint
 	$(BIN)/pytest -n 2 --dist loadgroup
@@ -57,4 +63,4 @@ bench: dev system-deps
 	$(BIN)/python bench/bench_sbom.py --cache-dir $(FIXTURES)
 
 clean:
-	rm -rf $(VENV) .demo-image .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .demo-image .demo-db.sqlite .pytest_cache .mypy_cache .ruff_cache
