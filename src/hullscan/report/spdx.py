@@ -38,13 +38,14 @@ from datetime import UTC, datetime
 from typing import IO, Any, ClassVar
 
 import msgspec
+from packageurl import PackageURL
 from spdx_tools.common.spdx_licensing import spdx_licensing
 from spdx_tools.spdx.parser.error import SPDXParsingError
 from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDictParser
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
 from hullscan.errors import HullscanError, ParseError
-from hullscan.model import SBOM, LayerRef, Package
+from hullscan.model import SBOM, Distro, LayerRef, Package
 from hullscan.report.base import (
     MAX_SBOM_CHARS,
     MAX_SBOM_PACKAGES,
@@ -416,6 +417,32 @@ def _tool(doc: _Document) -> tuple[str, str]:
     return (tools[0], "") if tools else ("unknown", "")
 
 
+_OS_PURL_TYPES = frozenset({"deb", "apk", "rpm"})
+
+
+def _purl_distro(purl: str) -> str | None:
+    """The ``distro=`` qualifier of an OS package purl (``debian-12``), else None."""
+    try:
+        parsed = PackageURL.from_string(purl)
+    except ValueError:
+        return None
+    if parsed.type not in _OS_PURL_TYPES or not isinstance(parsed.qualifiers, dict):
+        return None
+    value = parsed.qualifiers.get("distro")
+    return value if isinstance(value, str) and value else None
+
+
+def _distro_from_purls(qualifiers: set[str]) -> Distro | None:
+    """Syft's SPDX has no ``OPERATING-SYSTEM`` package: the distro is only in the OS package
+    purls (``distro=debian-12``). One agreed value ``<id>-<version>`` gives the distro."""
+    if len(qualifiers) != 1:
+        return None
+    distro_id, _, version = next(iter(qualifiers)).rpartition("-")
+    if not distro_id or not version:
+        return None
+    return distro_from(distro_id, version, None, None, Props())
+
+
 def parse(text: str, max_packages: int = MAX_SBOM_PACKAGES) -> SBOM:
     doc = decode_json(text, _Document, _WHAT)
     if doc.spdxVersion not in READ_SPDX_VERSIONS:
@@ -445,6 +472,7 @@ def parse(text: str, max_packages: int = MAX_SBOM_PACKAGES) -> SBOM:
     packages: list[Package] = []
     ids: dict[str, str] = {}
     distro = None
+    purl_distros: set[str] = set()
     no_purl = 0
     bad_purl = 0
     if len(doc.packages) > max_packages:
@@ -476,6 +504,11 @@ def parse(text: str, max_packages: int = MAX_SBOM_PACKAGES) -> SBOM:
             continue
         packages.append(pkg)
         ids.setdefault(p.SPDXID, pkg.id)
+        qualifier = _purl_distro(purl)
+        if qualifier:
+            purl_distros.add(qualifier)
+    if distro is None:
+        distro = _distro_from_purls(purl_distros)
     warnings = doc_props.all("hullscan:warning")
     if no_purl:
         warnings.append(f"{no_purl} SPDX package(s) without a purl were skipped")
