@@ -6,6 +6,8 @@ import hashlib
 from collections.abc import Iterable
 
 from hullscan.analyzers.base import Analyzer
+from hullscan.analyzers.lang.node import NodeAnalyzer
+from hullscan.analyzers.lang.python import PythonAnalyzer
 from hullscan.analyzers.os.apk import ApkAnalyzer
 from hullscan.analyzers.os.dpkg import DpkgAnalyzer
 from hullscan.analyzers.os.osrelease import OsReleaseAnalyzer
@@ -16,6 +18,8 @@ ALL_ANALYZERS: tuple[type[Analyzer], ...] = (
     DpkgAnalyzer,
     ApkAnalyzer,
     RpmAnalyzer,
+    PythonAnalyzer,
+    NodeAnalyzer,
 )
 
 
