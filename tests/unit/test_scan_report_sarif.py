@@ -103,8 +103,14 @@ def test_fingerprints_stable_across_rebuilds_and_unfixed_bumps(tmp_path: Path) -
 
 def test_image_reference_is_uri_when_no_path(tmp_path: Path) -> None:
     result = sample_result(tmp_path)
+    no_paths = tuple(
+        msgspec.structs.replace(f, package=msgspec.structs.replace(f.package, path=None))
+        for f in result.findings
+    )
     short = msgspec.structs.replace(
-        result, target=msgspec.structs.replace(TARGET, name="alpine:3.19")
+        result,
+        target=msgspec.structs.replace(TARGET, name="alpine:3.19"),
+        findings=no_paths,
     )
     doc = render(short)
     validate(doc)
@@ -112,6 +118,23 @@ def test_image_reference_is_uri_when_no_path(tmp_path: Path) -> None:
         "uri"
     ]
     assert uri == "alpine%3A3.19"  # not read as scheme "alpine"
+
+
+def test_package_path_is_the_location_uri(tmp_path: Path) -> None:
+    result = sample_result(tmp_path)
+    with_paths = tuple(
+        msgspec.structs.replace(
+            f, package=msgspec.structs.replace(f.package, path=f"var/lib/{f.package.name}/db")
+        )
+        for f in result.findings
+    )
+    doc = render(msgspec.structs.replace(result, findings=with_paths))
+    validate(doc)
+    uris = sorted(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in doc["runs"][0]["results"]
+    )
+    assert uris == sorted(f"var/lib/{f.package.name}/db" for f in with_paths)
 
 
 def test_empty_result_and_warnings() -> None:

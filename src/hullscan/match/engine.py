@@ -750,6 +750,7 @@ def _ref(pkg: Package) -> PackageRef:
         layer_index=pkg.layer_index,
         layer_diff_id=pkg.layer_diff_id,
         created_by=pkg.created_by,
+        path=pkg.locations[0].path if pkg.locations else None,
     )
 
 

@@ -38,6 +38,7 @@ class PackageRef(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     layer_index: int | None = None
     layer_diff_id: str | None = None
     created_by: str | None = None
+    path: str | None = None  # where the package was found in the image (its DB or manifest)
 
 
 class EventCheck(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
