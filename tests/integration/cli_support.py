@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.images.debian import DebianFixture, FixtureUnavailable, build_debian_fixture
 
 REPO = Path(__file__).resolve().parents[2]
@@ -162,9 +163,25 @@ def cache_entries(cache: Path) -> list[str]:
 # --------------------------------------------------------------------------- Debian
 
 
-def debian_fixture_or_skip(cache_dir: Path) -> DebianFixture:
-    import pytest
+VULNDATA = Path(__file__).resolve().parents[2].parent / "shared" / "vulndata"
+# Enough of shared/vulndata to scan the Debian test image (built in ~15 s).
+DEBIAN_DB_SOURCES = ("osv:Debian", "distro-info", "debian-security-support", "kev", "epss")
 
+
+def build_debian_db(sandbox: Sandbox) -> Path:
+    """A DB from the Debian sources of ../shared/vulndata, via ``hullscan db build``."""
+    if not (VULNDATA / "osv-dev" / "Debian").is_dir():
+        pytest.skip(f"shared vulnerability data absent: {VULNDATA}")
+    out = sandbox.root / "vuln.sqlite"
+    args: list[str | Path] = ["db", "build", "--from", VULNDATA, "-o", out, "-q"]
+    for s in DEBIAN_DB_SOURCES:
+        args += ["--source", s]
+    r = run_cli(*args, sandbox=sandbox)
+    assert r.returncode == 0, r.describe()
+    return out
+
+
+def debian_fixture_or_skip(cache_dir: Path) -> DebianFixture:
     try:
         return build_debian_fixture(cache_dir)
     except FixtureUnavailable as e:

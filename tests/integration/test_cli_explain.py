@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 from tests.images.debian import DebianFixture, debian_image, default_cache_dir
 from tests.integration.cli_support import (
+    VULNDATA,
     Run,
     Sandbox,
     assert_one_line_error,
+    build_debian_db,
     debian_fixture_or_skip,
     run_cli,
 )
@@ -32,9 +34,6 @@ pytestmark = [
     pytest.mark.xdist_group("cli-explain"),
 ]
 
-VULNDATA = Path(__file__).resolve().parents[2].parent / "shared" / "vulndata"
-SOURCES = ("osv:Debian", "distro-info", "debian-security-support", "kev", "epss")
-
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
@@ -49,15 +48,7 @@ def image() -> Path:
 
 @pytest.fixture(scope="module")
 def db(sandbox: Sandbox) -> Path:
-    if not (VULNDATA / "osv-dev" / "Debian").is_dir():
-        pytest.skip(f"shared vulnerability data absent: {VULNDATA}")
-    out = sandbox.root / "vuln.sqlite"
-    args: list[str | Path] = ["db", "build", "--from", VULNDATA, "-o", out, "-q"]
-    for s in SOURCES:
-        args += ["--source", s]
-    r = run_cli(*args, sandbox=sandbox)
-    assert r.returncode == 0, r.describe()
-    return out
+    return build_debian_db(sandbox)
 
 
 def cli(sandbox: Sandbox, *args: str | Path) -> Run:
@@ -83,7 +74,9 @@ def curl_or_zlib(findings: list[dict[str, Any]]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- explain
 
 
-def test_explain_matching_id(sandbox: Sandbox, image: Path, db: Path, findings: list[dict[str, Any]]) -> None:
+def test_explain_matching_id(
+    sandbox: Sandbox, image: Path, db: Path, findings: list[dict[str, Any]]
+) -> None:
     f = curl_or_zlib(findings)
     r = cli(sandbox, "explain", f["id"], "--image", image, "--db", db, "-f", "json")
     assert r.returncode == 0, r.describe()
@@ -103,7 +96,9 @@ def test_explain_matching_id(sandbox: Sandbox, image: Path, db: Path, findings: 
     # every package the scan reports under this id is explained as affected
     reported = {g["package"]["name"] for g in findings if g["id"] == f["id"]}
     assert reported <= {n for n, q in pkgs.items() if q["verdict"] == "affected"}
-    t = cli(sandbox, "explain", f["id"], "--image", image, "--db", db, "--package", f["package"]["name"])
+    t = cli(
+        sandbox, "explain", f["id"], "--image", image, "--db", db, "--package", f["package"]["name"]
+    )
     assert t.returncode == 0, t.describe()
     assert "Namespace: debian:12" in t.stdout and "verdict: affected" in t.stdout
     assert f"severity: {f['severity_rating']}" in t.stdout
@@ -152,7 +147,9 @@ def test_explain_dsa_resolves(sandbox: Sandbox, image: Path, db: Path) -> None:
         assert "at or above fixed" in curl["reason"]
 
 
-def test_explain_sbom_input(sandbox: Sandbox, image: Path, db: Path, findings: list[dict[str, Any]], tmp_path: Path) -> None:
+def test_explain_sbom_input(
+    sandbox: Sandbox, image: Path, db: Path, findings: list[dict[str, Any]], tmp_path: Path
+) -> None:
     f = curl_or_zlib(findings)
     sb = tmp_path / "sbom.json"
     r = cli(sandbox, "sbom", image, "-f", "json", "-o", sb)
@@ -165,36 +162,53 @@ def test_explain_sbom_input(sandbox: Sandbox, image: Path, db: Path, findings: l
 # --------------------------------------------------------------------------- --vex
 
 
-def test_vex_suppresses_on_image(sandbox: Sandbox, image: Path, db: Path, findings: list[dict[str, Any]], tmp_path: Path) -> None:
+def test_vex_suppresses_on_image(
+    sandbox: Sandbox, image: Path, db: Path, findings: list[dict[str, Any]], tmp_path: Path
+) -> None:
     f = curl_or_zlib(findings)
     name, purl = f["package"]["name"], f["package"]["purl"]
     bare = purl.split("@", 1)[0]
     openvex = tmp_path / "a.openvex.json"
-    openvex.write_text(json.dumps({
-        "@context": "https://openvex.dev/ns/v0.2.0",
-        "statements": [{
-            "vulnerability": {"name": f["id"]},
-            "products": [{"@id": bare}],
-            "status": "not_affected",
-            "justification": "vulnerable_code_not_in_execute_path",
-        }],
-    }))
-    r = cli(sandbox, "image", image, "--db", db, "-f", "json", "--vex", openvex, "--show-suppressed")
+    openvex.write_text(
+        json.dumps(
+            {
+                "@context": "https://openvex.dev/ns/v0.2.0",
+                "statements": [
+                    {
+                        "vulnerability": {"name": f["id"]},
+                        "products": [{"@id": bare}],
+                        "status": "not_affected",
+                        "justification": "vulnerable_code_not_in_execute_path",
+                    }
+                ],
+            }
+        )
+    )
+    r = cli(
+        sandbox, "image", image, "--db", db, "-f", "json", "--vex", openvex, "--show-suppressed"
+    )
     assert r.returncode == 0, r.describe()
     res = r.json()["result"]
     hidden = [g for g in findings if g["id"] == f["id"] and g["package"]["name"] == name]
     assert [s["finding"] for s in res["suppressed"]] == hidden
-    assert all(s["by"] == "vex" and "vulnerable_code_not_in_execute_path" in s["reason"] for s in res["suppressed"])
+    assert all(
+        s["by"] == "vex" and "vulnerable_code_not_in_execute_path" in s["reason"]
+        for s in res["suppressed"]
+    )
     assert len(res["findings"]) == len(findings) - len(hidden)
     # the real Ubuntu OpenVEX names ubuntu purls: nothing in a Debian image is suppressed
     ubuntu = VULNDATA / "samples" / "ubuntu-vex" / "cve" / "2023" / "CVE-2023-38545.json"
     if ubuntu.is_file():
-        u = cli(sandbox, "image", image, "--db", db, "-f", "json", "--vex", ubuntu, "--vex", openvex)
+        u = cli(
+            sandbox, "image", image, "--db", db, "-f", "json", "--vex", ubuntu, "--vex", openvex
+        )
         assert u.returncode == 0, u.describe()
         assert u.json()["result"]["suppressed_count"] == len(hidden)
 
 
-def test_bad_vex_is_one_line_exit_2(sandbox: Sandbox, image: Path, db: Path, tmp_path: Path) -> None:
+def test_bad_vex_is_one_line_exit_2(
+    sandbox: Sandbox, image: Path, db: Path, tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"bomFormat": "CycloneDX", "vulnerabilities": "x"}')
     r = cli(sandbox, "image", image, "--db", db, "--vex", bad)

@@ -22,6 +22,7 @@ from tests.integration.cli_support import (
     Run,
     Sandbox,
     assert_one_line_error,
+    build_debian_db,
     debian_fixture_or_skip,
     run_cli,
 )
@@ -38,8 +39,6 @@ pytestmark = [
     pytest.mark.xdist_group("cli-image"),
 ]
 
-VULNDATA = Path(__file__).resolve().parents[2].parent / "shared" / "vulndata"
-SOURCES = ("osv:Debian", "distro-info", "debian-security-support", "kev", "epss")
 RANK = {"unknown": 0, "negligible": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
 
 
@@ -60,15 +59,7 @@ def image(fx: DebianFixture) -> Path:
 
 @pytest.fixture(scope="module")
 def db(sandbox: Sandbox) -> Path:
-    if not (VULNDATA / "osv-dev" / "Debian").is_dir():
-        pytest.skip(f"shared vulnerability data absent: {VULNDATA}")
-    out = sandbox.root / "vuln.sqlite"
-    args: list[str | Path] = ["db", "build", "--from", VULNDATA, "-o", out, "-q"]
-    for s in SOURCES:
-        args += ["--source", s]
-    r = run_cli(*args, sandbox=sandbox)
-    assert r.returncode == 0, r.describe()
-    return out
+    return build_debian_db(sandbox)
 
 
 def scan(sandbox: Sandbox, *args: str | Path) -> Run:
@@ -89,7 +80,9 @@ def finding_keys(result: dict[str, Any]) -> set[tuple[str, str, str]]:
 
 def gate(findings: list[dict[str, Any]], threshold: str) -> int:
     t = RANK[threshold]
-    hit = any(f.get("malicious") or RANK[f.get("severity_rating", "unknown")] >= t for f in findings)
+    hit = any(
+        f.get("malicious") or RANK[f.get("severity_rating", "unknown")] >= t for f in findings
+    )
     return 1 if hit else 0
 
 
@@ -107,7 +100,9 @@ def test_findings_equal_match_sbom(image_json: dict[str, Any], image: Path, db: 
     assert summary["base_findings"] + summary["app_findings"] == len(image_json["findings"])
     per_layer = {lf["index"]: lf.get("findings", 0) for lf in summary["layers"]}
     for index, count in per_layer.items():
-        assert count == sum(1 for f in image_json["findings"] if f["package"]["layer_index"] == index)
+        assert count == sum(
+            1 for f in image_json["findings"] if f["package"]["layer_index"] == index
+        )
 
 
 def test_table_output(sandbox: Sandbox, image: Path, db: Path, image_json: dict[str, Any]) -> None:
@@ -124,24 +119,36 @@ def test_table_output(sandbox: Sandbox, image: Path, db: Path, image_json: dict[
 
 
 @pytest.mark.parametrize("threshold", ["critical", "high", "low"])
-def test_fail_on(sandbox: Sandbox, image: Path, db: Path, image_json: dict[str, Any], threshold: str) -> None:
+def test_fail_on(
+    sandbox: Sandbox, image: Path, db: Path, image_json: dict[str, Any], threshold: str
+) -> None:
     r = scan(sandbox, "image", image, "--db", db, "-f", "json", "--fail-on", threshold)
     assert r.returncode == gate(image_json["findings"], threshold), r.describe()
     assert json.loads(r.stdout)["result"]["findings"] == image_json["findings"]
 
 
-def test_ignore_unfixed(sandbox: Sandbox, image: Path, db: Path, image_json: dict[str, Any]) -> None:
-    r = scan(sandbox, "image", image, "--db", db, "-f", "json", "--ignore-unfixed", "--show-suppressed")
+def test_ignore_unfixed(
+    sandbox: Sandbox, image: Path, db: Path, image_json: dict[str, Any]
+) -> None:
+    r = scan(
+        sandbox, "image", image, "--db", db, "-f", "json", "--ignore-unfixed", "--show-suppressed"
+    )
     res = json.loads(r.stdout)["result"]
-    fixed = [f for f in image_json["findings"] if f["fix_state"] == "fixed" and f.get("fixed_version")]
+    fixed = [
+        f for f in image_json["findings"] if f["fix_state"] == "fixed" and f.get("fixed_version")
+    ]
     assert res.get("findings", []) == fixed
     unfixed = [f for f in image_json["findings"] if f not in fixed]
     assert [s["finding"] for s in res.get("suppressed", [])] == unfixed
     assert {s["by"] for s in res.get("suppressed", [])} <= {"unfixed"}
 
 
-def test_exit_code_with_severity(sandbox: Sandbox, image: Path, db: Path, image_json: dict[str, Any]) -> None:
-    r = scan(sandbox, "image", image, "--db", db, "-f", "json", "--exit-code", "5", "--severity", "HIGH")
+def test_exit_code_with_severity(
+    sandbox: Sandbox, image: Path, db: Path, image_json: dict[str, Any]
+) -> None:
+    r = scan(
+        sandbox, "image", image, "--db", db, "-f", "json", "--exit-code", "5", "--severity", "HIGH"
+    )
     high = [f for f in image_json["findings"] if f.get("severity_rating") == "high"]
     assert r.returncode == (5 if high else 0), r.describe()
     assert json.loads(r.stdout)["result"].get("findings", []) == high
@@ -151,22 +158,37 @@ def test_ignorefile(sandbox: Sandbox, image: Path, db: Path, image_json: dict[st
     findings = image_json["findings"]
     by_id = findings[0]["id"]
     purl_pkg = next(f["package"] for f in findings if f["id"] != by_id)
-    glob_name = next(f["package"]["name"] for f in findings if f["package"]["name"].startswith("lib"))
+    glob_name = next(
+        f["package"]["name"] for f in findings if f["package"]["name"].startswith("lib")
+    )
     expired = next(
-        f["id"] for f in findings
-        if f["id"] != by_id and f["package"]["purl"] != purl_pkg["purl"]
+        f["id"]
+        for f in findings
+        if f["id"] != by_id
+        and f["package"]["purl"] != purl_pkg["purl"]
         and not f["package"]["name"].startswith(glob_name[:5])
     )
     ignore = sandbox.root / "ignore.yaml"
     ignore.write_text(
         "ignore:\n"
         f"  - id: {by_id}\n    reason: accepted risk\n    expires: 2999-01-01\n"
-        f"  - purl: \"{purl_pkg['purl'].split('@')[0]}@*\"\n"
-        f"  - package: \"{glob_name[:5]}*\"\n"
+        f'  - purl: "{purl_pkg["purl"].split("@")[0]}@*"\n'
+        f'  - package: "{glob_name[:5]}*"\n'
         f"  - id: {expired}\n    expires: 2000-01-01\n"
     )
-    r = run_cli("image", image, "--db", db, "-f", "json", "--no-cache", "--ignorefile", ignore,
-                "--show-suppressed", sandbox=sandbox)
+    r = run_cli(
+        "image",
+        image,
+        "--db",
+        db,
+        "-f",
+        "json",
+        "--no-cache",
+        "--ignorefile",
+        ignore,
+        "--show-suppressed",
+        sandbox=sandbox,
+    )
     assert r.returncode == 0, r.describe()
     res = json.loads(r.stdout)["result"]
 
@@ -182,9 +204,14 @@ def test_ignorefile(sandbox: Sandbox, image: Path, db: Path, image_json: dict[st
     assert [s["finding"] for s in res["suppressed"]] == [f for f in findings if ignored(f)]
     assert any(f["id"] == expired for f in res["findings"])  # expired: no longer suppresses
     assert "expired on 2000-01-01" in r.stderr and "entry 4" in r.stderr
-    assert next(s for s in res["suppressed"] if s["finding"]["id"] == by_id)["reason"] == "accepted risk"
+    assert (
+        next(s for s in res["suppressed"] if s["finding"]["id"] == by_id)["reason"]
+        == "accepted risk"
+    )
     # the table hides the suppressed list without --show-suppressed, but counts them
-    t = run_cli("image", image, "--db", db, "--no-cache", "-q", "--ignorefile", ignore, sandbox=sandbox)
+    t = run_cli(
+        "image", image, "--db", db, "--no-cache", "-q", "--ignorefile", ignore, sandbox=sandbox
+    )
     assert "Suppressed (" not in t.stdout and f"{len(res['suppressed'])} suppressed" in t.stdout
 
 
@@ -198,7 +225,9 @@ def test_rootfs(sandbox: Sandbox, fx: DebianFixture, db: Path, image_json: dict[
     assert res["layer_summary"].get("app_findings", 0) == 0  # one layer: all base
 
 
-def test_sbom_scan_of_own_json_equals_image_scan(sandbox: Sandbox, image: Path, db: Path, image_json: dict[str, Any]) -> None:
+def test_sbom_scan_of_own_json_equals_image_scan(
+    sandbox: Sandbox, image: Path, db: Path, image_json: dict[str, Any]
+) -> None:
     sbom = sandbox.root / "sbom.json"
     r = scan(sandbox, "sbom", image, "-f", "json", "-o", sbom)
     assert r.returncode == 0, r.describe()
@@ -208,7 +237,9 @@ def test_sbom_scan_of_own_json_equals_image_scan(sandbox: Sandbox, image: Path, 
     assert res["layer_summary"] == image_json["layer_summary"]
 
 
-def test_sbom_scan_cyclonedx_round_trip(sandbox: Sandbox, image: Path, db: Path, image_json: dict[str, Any]) -> None:
+def test_sbom_scan_cyclonedx_round_trip(
+    sandbox: Sandbox, image: Path, db: Path, image_json: dict[str, Any]
+) -> None:
     cdx = sandbox.root / "sbom.cdx.json"
     r = scan(sandbox, "sbom", image, "-f", "cyclonedx", "-o", cdx)
     assert r.returncode == 0, r.describe()
@@ -218,7 +249,9 @@ def test_sbom_scan_cyclonedx_round_trip(sandbox: Sandbox, image: Path, db: Path,
 
 def test_foreign_cyclonedx_without_purls_warns(sandbox: Sandbox, db: Path) -> None:
     doc = {
-        "bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "version": 1,
         "components": [
             {"type": "library", "name": "openssl", "version": "3.0.2"},
             {"type": "library", "name": "zlib", "version": "1.2.11"},
@@ -234,7 +267,9 @@ def test_foreign_cyclonedx_without_purls_warns(sandbox: Sandbox, db: Path) -> No
     assert "2 CycloneDX component(s) without a purl were skipped" in ok.stderr
     assert any("without a purl" in w for w in json.loads(ok.stdout)["result"]["warnings"])
     # a mix: what has a purl is scanned; what has none is named in a warning
-    doc["components"].append({"type": "library", "name": "x", "version": "1", "purl": "pkg:generic/x@1"})
+    doc["components"].append(
+        {"type": "library", "name": "x", "version": "1", "purl": "pkg:generic/x@1"}
+    )
     path.write_text(json.dumps(doc))
     mixed = run_cli("sbom-scan", path, "--db", db, "-f", "json", sandbox=sandbox)
     assert mixed.returncode == 0, mixed.describe()
@@ -260,10 +295,16 @@ def test_remediation_lowest_fixing_version(sandbox: Sandbox, image: Path, db: Pa
         if p.get("source_name") in ("curl", "openssl", "glibc"):
             p["source_version"] = "0.1-1"
     sbom.write_text(json.dumps(doc))
-    res = scan(sandbox, "sbom-scan", sbom, "--db", db, "-f", "json", "--ignore-unfixed").json()["result"]
+    res = scan(sandbox, "sbom-scan", sbom, "--db", db, "-f", "json", "--ignore-unfixed").json()[
+        "result"
+    ]
     checked = 0
     for rem in res["remediations"]:
-        fixes = [f["fixed_version"] for f in res["findings"] if f["package"]["id"] == rem["package"]["id"]]
+        fixes = [
+            f["fixed_version"]
+            for f in res["findings"]
+            if f["package"]["id"] == rem["package"]["id"]
+        ]
         assert fixes and rem["fixed_version"] in fixes
         assert not any(dpkg_gt(v, rem["fixed_version"]) for v in fixes)
         assert rem["command"] == f"apt-get install --only-upgrade {rem['package']['name']}"
@@ -290,8 +331,12 @@ def test_empty_image_exit_2(sandbox: Sandbox, db: Path, tmp_path: Path) -> None:
     img = write_image(tmp_path / "empty.tar", [layer], fmt="docker-archive")
     r = run_cli("image", img, "--db", db, "--no-cache", sandbox=sandbox)
     assert_one_line_error(r, 2, "nothing could be scanned")
-    ok = run_cli("image", img, "--db", db, "--no-cache", "--allow-empty", "-f", "json", sandbox=sandbox)
+    ok = run_cli(
+        "image", img, "--db", db, "--no-cache", "--allow-empty", "-f", "json", sandbox=sandbox
+    )
     assert ok.returncode == 0 and json.loads(ok.stdout)["result"].get("findings", []) == []
     empty_dir = tmp_path / "rootfs"
     empty_dir.mkdir()
-    assert_one_line_error(run_cli("rootfs", empty_dir, "--db", db, sandbox=sandbox), 2, "nothing could be scanned")
+    assert_one_line_error(
+        run_cli("rootfs", empty_dir, "--db", db, sandbox=sandbox), 2, "nothing could be scanned"
+    )

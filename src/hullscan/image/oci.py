@@ -39,6 +39,7 @@ import re
 import stat
 import tempfile
 import zlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -1254,7 +1255,7 @@ def check_config_platform(config: ImageConfig, platform: str | None, *, label: s
         raise ManifestError(f"{label}: the image is for {have.normalized()}, not {want}")
 
 
-class OciLayoutSource:
+class OciLayoutSource(ABC):
     """Shared resolution of OCI layouts; see :class:`OciDirSource`, :class:`OciArchiveSource`."""
 
     kind = "oci"
@@ -1274,8 +1275,9 @@ class OciLayoutSource:
         self.name = name or f"{self.kind}:{path}" + (f":{ref}" if ref else "")
         self._store: LayoutStore | None = None
 
+    @abstractmethod
     def _open_store(self) -> LayoutStore:
-        raise NotImplementedError
+        """The layout's blob store (a directory or a tar)."""
 
     def store(self) -> LayoutStore:
         if self._store is None:
