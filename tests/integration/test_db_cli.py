@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from hullscan.vulndb.schema import SCHEMA_VERSION
+
 pytestmark = [pytest.mark.integration, pytest.mark.needs_shared]
 
 VULNDATA = Path(__file__).resolve().parents[2].parent / "shared" / "vulndata"
@@ -45,7 +47,7 @@ def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_info_lists_sources_counts_and_issues(small_db: Path) -> None:
     run = _hullscan("db", "info", "--issues", env_db=small_db)  # the DB via HULLSCAN_DB
     assert run.returncode == 0, run.stderr
-    assert "schema version: 1" in run.stdout
+    assert f"schema version: {SCHEMA_VERSION}" in run.stdout
     assert "osv:NuGet" in run.stdout and "alpine-secdb" in run.stdout
     assert "CVE-46838" in run.stdout  # one of the four unusable secdb entries, listed
     assert run.stderr == ""  # fresh: no age warning

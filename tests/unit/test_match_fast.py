@@ -8,6 +8,7 @@ The same agreement on real data (hundreds of thousands of statement evaluations)
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterable
 from pathlib import Path
 
 import msgspec
@@ -115,9 +116,9 @@ def test_batched_store_reads(tmp_path: Path) -> None:
                 for m in store.affected("debian:12", name)
                 if m.affected.fix_state != "not-affected"
             ]
-            assert [_decode(b) for _, b in rows] == [m.affected for m in matches]
-            heads = store.advisory_heads(r for r, _ in rows)
-            for (rowid, _), m in zip(rows, matches, strict=True):
+            assert [_decode(b) for _, _, b in rows] == [m.affected for m in matches]
+            heads = store.advisory_heads(r for r, _, _ in rows)
+            for (rowid, _, _), m in zip(rows, matches, strict=True):
                 h = heads[rowid]
                 assert (h.id, h.source, h.aliases, h.summary, h.withdrawn, h.severities) == (
                     m.advisory.id,
@@ -190,3 +191,92 @@ def test_scan_restores_garbage_collector_state(tmp_path: Path, enabled: bool) ->
             gc.enable()
         else:
             gc.disable()
+
+
+# --------------------------------------------------------------------------- upper bounds
+
+UPPER_CASES = [
+    (aff("p", rng(("introduced", "0"), ("fixed", "1.5-1"))), "1.5-1"),
+    (aff("p", rng(("introduced", "1.0-1"), ("fixed", "1.5-1"))), "1.5-1"),
+    (aff("p", rng(("fixed", "1.5-1"), ("introduced", "1.0-1"))), "1.5-1"),  # unsorted
+    (aff("p", rng(("introduced", "1.5-1"), ("fixed", "1.5-1"))), "1.5-1"),
+    # equal versions keep upstream order: the introduced comes last, nothing closes it
+    (aff("p", rng(("fixed", "1.5-1"), ("introduced", "1.5-1"))), None),
+    (aff("p", rng(("introduced", "1.5-1"), ("fixed", "1.5-1.0"))), "1.5-1.0"),  # equal in dpkg
+    (aff("p", rng(("introduced", "1.5-1"), ("fixed", "1.0-1"))), None),  # open-ended
+    (aff("p", rng(("introduced", "0"))), None),
+    (aff("p", rng(("introduced", "0"), ("last_affected", "1.2-1"))), None),
+    (aff("p", rng(("introduced", "0"), ("fixed", "1.2-1"), ("introduced", "1.3-1"))), None),
+    (
+        aff(
+            "p",
+            rng(("introduced", "0"), ("fixed", "1.2-1"), ("introduced", "1.3-1"), ("fixed", "2-1")),
+        ),
+        "2-1",
+    ),
+    (aff("p", rng(("introduced", "0"), ("fixed", "1.2-1")), rng(("introduced", "1.3-1"))), None),
+    (
+        aff(
+            "p",
+            rng(("introduced", "0"), ("fixed", "1.2-1")),
+            rng(("introduced", "0"), ("fixed", "1.6-1")),
+        ),
+        "1.6-1",
+    ),
+    (aff("p", rng(("introduced", "0"), ("fixed", "1.5-1")), versions=("1.0-1",)), None),
+    (aff("p", rng(("introduced", "0"), ("fixed", "1.5-1")), problem="part dropped"), None),
+    (aff("p", rng(("introduced", "0"), ("limit", "1.2-1"))), None),
+    (aff("p", rng(("introduced", "0"), ("fixed", "abc"), type="GIT")), None),  # GIT only
+    (
+        aff(
+            "p",
+            rng(("introduced", "0"), ("fixed", "abc"), type="GIT"),
+            rng(("introduced", "0"), ("fixed", "1.2-1")),
+        ),
+        "1.2-1",
+    ),
+    (aff("p", rng(("introduced", "0"), ("fixed", "!!bad!!"))), None),
+    (aff("p", fixed_version="1.2-1", fix_state="fixed"), "1.2-1"),
+    (aff("p", fixed_version="0", fix_state="fixed"), None),
+    (aff("p", fix_state="affected"), None),
+]
+
+
+@pytest.mark.parametrize(("statement", "expected"), UPPER_CASES)
+def test_upper_bound_is_exact(statement: Affected, expected: str | None) -> None:
+    from hullscan.vulndb.build.builder import _VersionCheck
+
+    upper = _VersionCheck().upper_bound(_VersionCheck()(statement))
+    assert upper == expected
+    if upper is not None:
+        bound = versions.parse("deb", upper)
+        for text in [*INSTALLED, upper, "99", "1.5-1.1"]:
+            installed = versions.parse("deb", text)
+            if installed >= bound:
+                assert evaluate(installed, statement).affected is False, text
+
+
+def test_upper_bound_skips_without_changing_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan using the stored bounds equals one that evaluates every statement."""
+    statements = [s for s, _ in UPPER_CASES if s.problem is None]
+    db = build(tmp_path, [adv(f"CVE-2024-{i}", s) for i, s in enumerate(statements, 1)])
+    bom = sbom(*(deb(f"p{i}", v, source="p") for i, v in enumerate(INSTALLED[1:])))
+    with VulnStore(db) as store:
+        with_bounds = match_sbom(bom, store, now=NOW)
+        rows = store.affected_bodies("debian:12", ["p"])["p"]
+        assert sum(upper is not None for _, upper, _ in rows) >= 8
+    read = VulnStore.affected_bodies
+
+    def unbounded(
+        self: VulnStore, namespace: str, packages: Iterable[str]
+    ) -> dict[str, list[tuple[int, str | None, bytes]]]:
+        found = read(self, namespace, packages)
+        return {k: [(a, None, b) for a, _, b in v] for k, v in found.items()}
+
+    monkeypatch.setattr(VulnStore, "affected_bodies", unbounded)
+    with VulnStore(db) as store:
+        without = match_sbom(bom, store, now=NOW)
+    assert with_bounds == without
+    assert len(with_bounds.findings) > 20

@@ -21,6 +21,7 @@ from hullscan.model.advisory import (
 )
 from hullscan.vulndb.build.builder import SourceSpec, build_db
 from hullscan.vulndb.build.feed import Record
+from hullscan.vulndb.schema import SCHEMA_VERSION
 from hullscan.vulndb.store import DbError, VulnStore
 
 
@@ -112,7 +113,7 @@ def test_build_and_lookup(tmp_path: Path) -> None:
         assert store.epss("CVE-2024-0001") == EpssScore("CVE-2024-0001", 0.97, 0.999)
         assert store.support("debian:10")[0].eol == "2022-09-10"
         assert list(store.issues("bundle")) == [("bundle", "GHSA-bad.json", "bad record")]
-        assert store.meta["schema_version"] == "1"
+        assert store.meta["schema_version"] == str(SCHEMA_VERSION)
         full = store.advisory("GHSA-1")
         assert full is not None and len(full.affected) == 1
 
@@ -241,7 +242,7 @@ def test_export_import_round_trip_and_refusals(tmp_path: Path) -> None:
     dest = tmp_path / "host" / "db.sqlite"
     info = import_db(archive, dest)
     assert info.counts["advisories"] == 1
-    assert db_info(dest).schema_version == "1"
+    assert db_info(dest).schema_version == str(SCHEMA_VERSION)
     before = dest.read_bytes()
     # Garbage, a truncated export, and a foreign SQLite file are refused; the DB is unchanged.
     junk = tmp_path / "junk.zst"

@@ -31,7 +31,7 @@ from urllib.parse import unquote
 import msgspec
 
 from hullscan import versions
-from hullscan.match.ranges import Evaluation, ParseCache, evaluate, evaluate_fast
+from hullscan.match.ranges import Evaluation, ParseCache, evaluate, evaluate_fast, parse_cached
 from hullscan.model.advisory import Affected, Severity
 from hullscan.model.finding import (
     Finding,
@@ -210,6 +210,9 @@ class _Hit(NamedTuple):
 _Candidate = tuple[int, Affected, Evaluation]
 
 
+_KEV_READ_ALL = 300
+
+
 class _Enrichment:
     """Per-scan caches of the CVE-keyed tables (the same CVE recurs across packages)."""
 
@@ -225,7 +228,8 @@ class _Enrichment:
         todo = [c for c in dict.fromkeys(cves) if c not in self._kev]
         if not todo:
             return
-        kev = self.store.kev_many(todo)
+        # KEV is small: past a few hundred CVEs reading all of it beats probing per CVE.
+        kev = self.store.kev_all() if len(todo) > _KEV_READ_ALL else self.store.kev_many(todo)
         epss = self.store.epss_many(todo)
         sev = self.store.cve_severities_many(todo)
         for cve in todo:
@@ -284,7 +288,7 @@ class Matcher:
     def __init__(self, store: VulnStore) -> None:
         self.store = store
         self.enrich = _Enrichment(store)
-        self._rows: dict[tuple[str, str], list[tuple[int, bytes]]] = {}
+        self._rows: dict[tuple[str, str], list[tuple[int, str | None, bytes]]] = {}
         self._candidates: dict[tuple[str, str, str], list[_Candidate]] = {}
         self._parse_cache: dict[str, ParseCache] = {}
 
@@ -337,13 +341,20 @@ class Matcher:
         scheme = installed.scheme
         cache = self._parse_cache.setdefault(scheme, {})
         decode = _affected_decoder.decode
-        for advisory, body in rows:
+        installed_key = installed.key
+        for advisory, upper, body in rows:
+            if upper is not None:
+                # At or above the statement's upper bound nothing is affected: skip the
+                # decode and the evaluation (most statements of a package, in a real image).
+                bound = parse_cached(scheme, upper, cache)
+                if bound is not None and installed_key >= bound.key:
+                    continue
             aff = decode(body)
             if aff.fix_state == "not-affected" or aff.scheme != scheme:
                 continue
             ev = evaluate_fast(installed, aff, cache)
             if ev is None:
-                ev = evaluate(installed, aff)
+                ev = evaluate(installed, aff, cache)
             if ev.affected is not False:
                 out.append((advisory, aff, ev))
         self._candidates[key] = out
@@ -400,7 +411,8 @@ class Matcher:
         ]
 
     def _finding_one(self, ref: PackageRef, look: Lookup, h: _Hit) -> Finding:
-        """``_finding`` of a group of one hit (most of them), without the merging."""
+        """``_finding`` of a group of one hit (most of them): the same result, computed
+        inline (no merging, no generic severity passes) as it runs ~20,000 times a scan."""
         adv = h.advisory
         stmt = h.affected
         ev = h.evaluation
@@ -436,19 +448,72 @@ class Matcher:
             notes = (f"note ({adv.id}): {ev.error}",)
         else:
             notes = ()
-        return self._complete(
-            ref,
-            look,
-            (h,),
-            primary=primary,
+
+        # Severity: the steps of _choose_severity_ordered / _all_severities_ordered for one hit.
+        enrich = self.enrich
+        own = stmt.severity
+        cve_sevs: tuple[Severity, ...] = ()
+        if cves:
+            if len(cves) == 1:
+                cve_sevs = enrich.severities(cves[0])
+            else:
+                cve_sevs = tuple(s for cve in cves for s in enrich.severities(cve))
+        listed = adv.severities if own is None else (own, *adv.severities)
+        if cve_sevs:
+            listed = (*listed, *cve_sevs)
+        severities = _dedupe_severities(listed) if len(listed) > 1 else listed
+        chosen: Severity | None = None
+        if own is not None and own.type == "vendor" and _rating(own) != "unknown":
+            chosen = own
+        else:
+            for sev in adv.severities:
+                if sev.type == "vendor" and _rating(sev) != "unknown":
+                    chosen = sev
+                    break
+            else:
+                cvss = [sev for sev in adv.severities if sev.type in _CVSS_ORDER]
+                if own is not None and own.type in _CVSS_ORDER:
+                    cvss.append(own)
+                chosen = _best_cvss(cvss) if cvss else None
+                if chosen is None and cve_sevs:
+                    chosen = _best_cvss([sev for sev in cve_sevs if sev.type in _CVSS_ORDER])
+        rating = _rating(chosen)
+        score = chosen.score if chosen is not None else None
+        if score is None:
+            score = RATING_SCORES[rating] if rating != "unknown" else _best_cvss_score(severities)
+        kev_date: str | None = None
+        in_kev = False
+        epss: float | None = None
+        percentile: float | None = None
+        kev_of = enrich.kev
+        epss_of = enrich.epss
+        for cve in cves:
+            k = kev_of(cve)
+            if k is not False and not in_kev:
+                in_kev, kev_date = True, k if isinstance(k, str) else None
+            e = epss_of(cve)
+            if e is not None and (epss is None or e[0] > epss):
+                epss, percentile = e
+        return Finding(
+            id=primary,
             aliases=aliases,
-            cves=cves,
+            package=ref,
+            namespace=look.namespace,
             fix_state=fix_state,
             fixed_version=fixed_version,
+            severity=chosen,
+            severity_rating=rating,
+            severity_score=score,
+            severities=severities,
+            kev=in_kev,
+            kev_date_added=kev_date,
+            epss=epss,
+            epss_percentile=percentile,
+            malicious=adv.malicious or adv.id.startswith("MAL-"),
             compared=bool(ev.affected),
             summary=adv.summary,
             notes=notes,
-            reasons=(_reason(h, look),),
+            matched_by=(_reason(h, look),),
         )
 
     def _finding(self, ref: PackageRef, look: Lookup, hits: list[_Hit]) -> Finding:
@@ -724,14 +789,21 @@ def _all_severities_ordered(
     ordered: Sequence[_Hit], cves: Sequence[str], enrich: _Enrichment
 ) -> tuple[Severity, ...]:
     """Every rating of hits sorted by (advisory id, source), then of their CVEs."""
-    seen: dict[tuple[object, ...], Severity] = {}
+    listed: list[Severity] = []
     for h in ordered:
-        for s in (h.affected.severity, *h.advisory.severities):
-            if s is not None:
-                seen.setdefault((s.source, s.type, s.vector, s.score, s.rating), s)
+        if h.affected.severity is not None:
+            listed.append(h.affected.severity)
+        listed += h.advisory.severities
     for cve in cves:
-        for s in enrich.severities(cve):
-            seen.setdefault((s.source, s.type, s.vector, s.score, s.rating), s)
+        listed += enrich.severities(cve)
+    return _dedupe_severities(listed)
+
+
+def _dedupe_severities(listed: Iterable[Severity]) -> tuple[Severity, ...]:
+    """The ratings in order, each (source, type, vector, score, rating) once (first kept)."""
+    seen: dict[tuple[object, ...], Severity] = {}
+    for s in listed:
+        seen.setdefault((s.source, s.type, s.vector, s.score, s.rating), s)
     return tuple(seen.values())
 
 

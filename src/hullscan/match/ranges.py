@@ -53,60 +53,93 @@ _NOT_AFFECTED = RangeCheck(type="ECOSYSTEM", events=(), affected=False)
 
 
 def _cmp(a: Version, b: Version) -> int:
-    return -1 if a < b else (1 if a > b else 0)
+    # Keys of one scheme compare like the versions (Version's own operators add a type check).
+    ak, bk = a.key, b.key
+    return -1 if ak < bk else (1 if ak > bk else 0)
 
 
 def evaluate_range(
-    scheme: str, installed: Version, rng: AffectedRange
+    scheme: str, installed: Version, rng: AffectedRange, cache: ParseCache | None = None
 ) -> tuple[RangeCheck, str | None]:
     """One ECOSYSTEM/SEMVER range: (the check, the fixed version closing the matched interval).
 
     A range that does not contain the version gives a check without its events (nobody shows
-    it; building them is most of the cost of a miss).
+    it; building them is most of the cost of a miss). ``cache``: parsed event versions of
+    ``scheme`` shared across calls (see ``ParseCache``).
     """
+    if cache is None:
+        cache = {}
     parsed: list[tuple[str, str, Version | None]] = []  # (kind, text, parsed or None for 0/*)
     error: str | None = None
     for e in rng.events:
-        if (e.kind == "introduced" and e.version == "0") or (
-            e.kind == "limit" and "*" in e.version
-        ):
-            parsed.append((e.kind, e.version, None))
+        kind, text = e.kind, e.version
+        if (kind == "introduced" and text == "0") or (kind == "limit" and "*" in text):
+            parsed.append((kind, text, None))
             continue
-        try:
-            parsed.append((e.kind, e.version, versions.parse(scheme, e.version)))
-        except VersionParseError as exc:
-            error = error or f"{e.kind} {e.version!r}: {exc.reason}"
+        v = parse_cached(scheme, text, cache)
+        if v is None:
+            error = error or f"{kind} {text!r}: {_parse_error(scheme, text)}"
+        else:
+            parsed.append((kind, text, v))
     if error is not None:
         checks = tuple(
             EventCheck(kind=e.kind, version=e.version) for e in rng.events
         )  # nothing is compared when the range cannot be ordered
         return RangeCheck(type=rng.type, events=checks, affected=None, error=error), None
 
+    key = installed.key
     limits = [v for kind, _, v in parsed if kind == "limit"]
-    before_limits = not limits or any(v is None or installed < v for v in limits)
+    before_limits = not limits or any(v is None or key < v.key for v in limits)
     if not before_limits:
         return RangeCheck(type=rng.type, events=(), affected=False, before_limits=False), None
     return _walk(installed, rng.type, parsed)
+
+
+def _parse_error(scheme: str, text: str) -> str:
+    """Why ``text`` is not a ``scheme`` version (the cache keeps only the failure)."""
+    try:
+        versions.parse(scheme, text)
+    except VersionParseError as exc:
+        return exc.reason
+    return "not a valid version"  # pragma: no cover - the cache said it failed
+
+
+def _event_order(p: tuple[str, str, Version | None]) -> tuple[int, object]:
+    return (0, ()) if p[2] is None else (1, p[2].key)
+
+
+def _is_sorted(events: list[tuple[str, str, Version | None]]) -> bool:
+    previous: Version | None = None
+    for _, _, v in events:
+        if v is None:
+            if previous is not None:
+                return False  # "0" after a version
+        elif previous is not None and v.key < previous.key:
+            return False
+        else:
+            previous = v
+    return True
 
 
 def _walk(
     installed: Version, rtype: str, parsed: list[tuple[str, str, Version | None]]
 ) -> tuple[RangeCheck, str | None]:
     """OSV's walk over the sorted events of a range whose limits the version is below."""
-    ordered = sorted(
-        (p for p in parsed if p[0] != "limit"),
-        key=lambda p: (0, ()) if p[2] is None else (1, p[2].key),
-    )
+    events = [p for p in parsed if p[0] != "limit"]
+    # Sort by version ("0" first; a stable sort keeps equal versions in upstream order). Most
+    # ranges arrive sorted: checking that is cheaper than the keyed sort.
+    ordered = events if _is_sorted(events) else sorted(events, key=_event_order)
+    key = installed.key
     vulnerable = False
     opened_at = -1
     for i, (kind, _, ev) in enumerate(ordered):
         if kind == "introduced":
-            if ev is None or installed >= ev:
+            if ev is None or key >= ev.key:
                 vulnerable = True
                 opened_at = i
         elif ev is None:
             continue
-        elif (kind == "fixed" and installed >= ev) or (kind == "last_affected" and installed > ev):
+        elif (kind == "fixed" and key >= ev.key) or (kind == "last_affected" and key > ev.key):
             vulnerable = False
     if not vulnerable:
         return _NOT_AFFECTED, None  # not shown anywhere: skip building the event checks
@@ -117,38 +150,42 @@ def _walk(
             break
         if kind == "last_affected":
             break
-    events = tuple(
+    checks = tuple(
         EventCheck(kind=k, version=t, cmp=None if v is None else _cmp(installed, v))
         for k, t, v in parsed
     )
-    return RangeCheck(type=rtype, events=events, affected=True), fixed
+    return RangeCheck(type=rtype, events=checks, affected=True), fixed
 
 
-def evaluate(installed: Version, aff: Affected) -> Evaluation:
-    """Decide one statement for a parsed installed version (of the statement's scheme)."""
+def evaluate(installed: Version, aff: Affected, cache: ParseCache | None = None) -> Evaluation:
+    """Decide one statement for a parsed installed version (of the statement's scheme).
+
+    ``cache``: parsed versions of the scheme shared across calls (see ``ParseCache``)."""
     scheme = aff.scheme
+    if cache is None:
+        cache = {}
     checks: list[RangeCheck] = []
     errors: list[str] = []
     hit: tuple[str, str | None] | None = None
     version_ranges = [r for r in aff.ranges if r.type != "GIT"]
     for rng in version_ranges:
-        check, fixed = evaluate_range(scheme, installed, rng)
+        check, fixed = evaluate_range(scheme, installed, rng, cache)
         checks.append(check)
         if check.affected is None and check.error:
             errors.append(check.error)
         elif check.affected and hit is None:
             hit = ("range", fixed)
-    if hit is None and aff.versions and _listed(scheme, installed, aff.versions):
+    if hit is None and aff.versions and _listed(scheme, installed, aff.versions, cache):
         hit = ("versions", None)
 
     if hit is None and not version_ranges and not aff.versions:
         if aff.fixed_version and aff.fixed_version != "0":
-            try:
-                fixed_v = versions.parse(scheme, aff.fixed_version)
-            except VersionParseError as exc:
-                errors.append(f"fixed {aff.fixed_version!r}: {exc.reason}")
+            fixed_v = parse_cached(scheme, aff.fixed_version, cache)
+            if fixed_v is None:
+                reason = _parse_error(scheme, aff.fixed_version)
+                errors.append(f"fixed {aff.fixed_version!r}: {reason}")
             else:
-                if installed < fixed_v:
+                if installed.key < fixed_v.key:
                     hit = ("fixed-version", aff.fixed_version)
                 else:
                     return Evaluation(False, "fixed-version", aff.fixed_version)
@@ -169,15 +206,14 @@ def evaluate(installed: Version, aff: Affected) -> Evaluation:
     return Evaluation(False, "range" if version_ranges else "versions", None, ranges)
 
 
-def _listed(scheme: str, installed: Version, listed: tuple[str, ...]) -> bool:
+def _listed(scheme: str, installed: Version, listed: tuple[str, ...], cache: ParseCache) -> bool:
+    if installed.text in listed:
+        return True
+    key = installed.key
     for text in listed:
-        if text == installed.text:
+        v = parse_cached(scheme, text, cache)
+        if v is not None and v.key == key:
             return True
-        try:
-            if versions.parse(scheme, text) == installed:
-                return True
-        except VersionParseError:
-            continue
     return False
 
 
@@ -196,7 +232,7 @@ ParseCache = dict[str, Version | None]
 """Parsed event versions of one scheme (None: not a valid version), for ``evaluate_fast``."""
 
 
-def _parsed(scheme: str, text: str, cache: ParseCache) -> Version | None:
+def parse_cached(scheme: str, text: str, cache: ParseCache) -> Version | None:
     try:
         return cache[text]
     except KeyError:
@@ -239,7 +275,7 @@ def evaluate_fast(installed: Version, aff: Affected, cache: ParseCache) -> Evalu
     if intro_text == "0":
         intro = None
     else:
-        intro = _parsed(scheme, intro_text, cache)
+        intro = parse_cached(scheme, intro_text, cache)
         if intro is None:
             return None
     if second is None:
@@ -258,7 +294,7 @@ def evaluate_fast(installed: Version, aff: Affected, cache: ParseCache) -> Evalu
             affected=True,
         )
         return Evaluation(True, "range", None, (check,), None)
-    other = _parsed(scheme, second.version, cache)
+    other = parse_cached(scheme, second.version, cache)
     if other is None:
         return None
     # OSV sorts the events by version ("introduced 0" first; equal versions keep their order)

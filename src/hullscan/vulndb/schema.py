@@ -8,7 +8,7 @@ the rest of each record is a msgpack blob of the model struct (``Advisory`` with
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 DDL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -45,16 +45,23 @@ CREATE TABLE aliases (alias TEXT NOT NULL, advisory INTEGER NOT NULL);
 CREATE INDEX aliases_alias ON aliases (alias);
 CREATE INDEX aliases_advisory ON aliases (advisory);  -- early: the builder deletes by it
 
+-- Clustered by (namespace, package): a scan reads every statement of each of its packages,
+-- and they sit on neighbouring pages instead of one random page each (half the read time).
+-- ``ord`` is the entry's place among its advisory's entries (upstream order). The builder
+-- writes the rows to a temporary table first and copies them here sorted at the end
+-- (inserting in key order is much faster).
 CREATE TABLE affected (
-    advisory INTEGER NOT NULL,
     namespace TEXT NOT NULL,
     package TEXT NOT NULL,
+    advisory INTEGER NOT NULL,
+    ord INTEGER NOT NULL,
     fix_state TEXT NOT NULL,
     fixed_version TEXT,
-    body BLOB NOT NULL          -- msgpack Affected
-);
-CREATE INDEX affected_key ON affected (namespace, package);
-CREATE INDEX affected_advisory ON affected (advisory);  -- early: the builder deletes by it
+    upper TEXT,                 -- from this version on the entry affects nothing (or NULL)
+    body BLOB NOT NULL,         -- msgpack Affected
+    PRIMARY KEY (namespace, package, advisory, ord)
+) WITHOUT ROWID;
+CREATE INDEX affected_advisory ON affected (advisory);
 
 CREATE TABLE kev (cve TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE epss (cve TEXT PRIMARY KEY, epss REAL NOT NULL, percentile REAL NOT NULL)

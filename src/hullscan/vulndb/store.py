@@ -124,22 +124,25 @@ class VulnStore:
 
     def affected_bodies(
         self, namespace: str, packages: Iterable[str]
-    ) -> dict[str, list[tuple[int, bytes]]]:
+    ) -> dict[str, list[tuple[int, str | None, bytes]]]:
         """The statements ``affected`` gives for each of many packages of one namespace, not
-        decoded: package -> [(advisory rowid, msgpack ``Affected``)], in ``affected``'s order
-        (rowid). ``not-affected`` statements, which never match, are left out (the
-        ``fix_state`` column is written from the body's). A few queries for any number of
-        packages; packages without statements are absent."""
-        out: dict[str, list[tuple[int, bytes]]] = {}
+        decoded: package -> [(advisory rowid, upper bound, msgpack ``Affected``)], in
+        ``affected``'s order (by advisory, then its entries' order). The upper bound is a
+        version from which on the statement affects nothing (None: none known; see the
+        builder's ``upper_bound``).
+        ``not-affected`` statements, which never match, are left out (the ``fix_state``
+        column is written from the body's). A few queries for any number of packages;
+        packages without statements are absent."""
+        out: dict[str, list[tuple[int, str | None, bytes]]] = {}
         sql = (
-            "SELECT package, advisory, body FROM affected WHERE namespace = ? "
-            "AND package IN ({}) AND fix_state != 'not-affected' ORDER BY package, rowid"
+            "SELECT package, advisory, upper, body FROM affected WHERE namespace = ? "
+            "AND package IN ({}) AND fix_state != 'not-affected' ORDER BY package, advisory, ord"
         )
-        for package, advisory, body in self._many(sql, packages, (namespace,)):
+        for package, advisory, upper, body in self._many(sql, packages, (namespace,)):
             rows = out.get(package)
             if rows is None:
                 rows = out[package] = []
-            rows.append((advisory, body))
+            rows.append((advisory, upper, body))
         return out
 
     def advisory_heads(self, rowids: Iterable[int]) -> dict[int, AdvisoryHead]:
@@ -179,7 +182,7 @@ class VulnStore:
             entries = tuple(
                 _aff_decoder.decode(body)
                 for (body,) in self._db.execute(
-                    "SELECT body FROM affected WHERE advisory = ?", (rowid,)
+                    "SELECT body FROM affected WHERE advisory = ? ORDER BY ord", (rowid,)
                 )
             )
             out.append(msgspec.structs.replace(self._advisory(rowid), affected=entries))
@@ -204,6 +207,14 @@ class VulnStore:
         return {
             cve: _kev_decoder.decode(body)
             for cve, body in self._many("SELECT cve, body FROM kev WHERE cve IN ({})", cves)
+        }
+
+    def kev_all(self) -> dict[str, KevEntry]:
+        """The whole KEV catalog (about 1,500 entries: cheaper to read at once than to probe
+        for tens of thousands of CVEs)."""
+        return {
+            cve: _kev_decoder.decode(body)
+            for cve, body in self._db.execute("SELECT cve, body FROM kev")
         }
 
     def epss_many(self, cves: Iterable[str]) -> dict[str, EpssScore]:
