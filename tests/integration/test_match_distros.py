@@ -23,6 +23,7 @@ the raw feed files and the package database's own ground truth:
 from __future__ import annotations
 
 import csv
+import io
 import json
 import lzma
 import re
@@ -35,12 +36,14 @@ from typing import Any
 
 import pytest
 import zstandard
+from tests.integration.trivy_format import trivy_cyclonedx, trivy_spdx
 
 from hullscan import versions
 from hullscan.api import sbom as make_sbom
 from hullscan.cli.main import main
 from hullscan.match import match_sbom
 from hullscan.model.finding import ScanResult
+from hullscan.report.registry import read_sbom
 from hullscan.vulndb.store import VulnStore
 
 pytestmark = [
@@ -299,7 +302,8 @@ def rpm_expected(
 
 
 @pytest.fixture(scope="module")
-def centos7(tmp_path_factory: pytest.TempPathFactory) -> tuple[ScanResult, dict[str, Any]]:
+def centos7_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(the CentOS 7 root, a DB of the redhat-api source)."""
     _need(CENTOS7 / "Packages.xz", CENTOS7 / "expected-rpm-qa.tsv", CENTOS7_OS_RELEASE, REDHAT_TAR)
     if not SYSTEM_PYTHON.is_file() or (
         subprocess.run([str(SYSTEM_PYTHON), "-c", "import rpm"], check=False).returncode != 0
@@ -313,7 +317,12 @@ def centos7(tmp_path_factory: pytest.TempPathFactory) -> tuple[ScanResult, dict[
     (root / "var/lib/rpm/Packages").write_bytes(
         lzma.decompress((CENTOS7 / "Packages.xz").read_bytes())
     )
-    db = _build_db(tmp, "redhat-api")
+    return root, _build_db(tmp, "redhat-api")
+
+
+@pytest.fixture(scope="module")
+def centos7(centos7_env: tuple[Path, Path]) -> tuple[ScanResult, dict[str, Any]]:
+    root, db = centos7_env
     return _scan(root, db), rpm_installed(CENTOS7 / "expected-rpm-qa.tsv")
 
 
@@ -347,3 +356,40 @@ def test_centos7_findings_equal_redhat_api_oracle(
     assert not wrong_state, sorted(wrong_state.items())[:20]
     assert not undecided, sorted(undecided)[:20]
     assert len(expected) > 100  # CentOS 7 fixture packages are old: many real findings
+
+
+@pytest.mark.parametrize("doc", ["cyclonedx-split", "cyclonedx-legacy", "spdx"])
+def test_centos7_trivy_sbom_matches_like_the_rootfs(
+    doc: str,
+    centos7_env: tuple[Path, Path],
+    centos7: tuple[ScanResult, dict[str, Any]],
+) -> None:
+    """A Trivy SBOM of the same rpmdb (``tests/integration/trivy_format.py``: the epoch in an
+    ``epoch=`` purl qualifier, not in the version) gives the findings of the rootfs scan: the
+    reader puts the epoch back (without it ``openssl-libs 1.0.2k-16.el7`` would compare below
+    every epoch-1 fix)."""
+    root, db = centos7_env
+    result, _ = centos7
+    ours = make_sbom(f"dir:{root}")
+    epochs = [p for p in ours.packages if p.type == "rpm" and ":" in p.version]
+    assert len(epochs) >= 5
+    if doc == "spdx":
+        written = trivy_spdx(ours, "centos", "7.6.1810")
+    else:
+        written = trivy_cyclonedx(ours, "centos", "7.6.1810", style=doc.partition("-")[2])
+    theirs = read_sbom(io.StringIO(json.dumps(written)))
+    assert {(p.name, p.version) for p in theirs.packages} == {
+        (p.name, p.version) for p in ours.packages if p.type == "rpm"
+    }
+    with VulnStore(db) as store:
+        scanned = match_sbom(theirs, store)
+    assert scanned.namespace == "rhel:7"
+
+    def verdicts(r: ScanResult) -> dict[tuple[str, str, str], tuple[str, str | None]]:
+        return {
+            (f.package.name, f.package.version, f.id): (f.fix_state, f.fixed_version)
+            for f in r.findings
+        }
+
+    assert verdicts(scanned) == verdicts(result)
+    assert any(f.package.name in {p.name for p in epochs} for f in scanned.findings)

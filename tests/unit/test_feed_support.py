@@ -148,3 +148,25 @@ def test_arbitrary_bytes(data: bytes) -> None:
         *support.parse_security_support_limited(data),
     ]:
         assert isinstance(r, SupportStatus | ParseIssue)
+
+
+@pytest.mark.parametrize(
+    ("distro_id", "version", "namespace"),
+    [
+        ("debian", "12.15", "debian:12"),  # /etc/debian_version, as Trivy reports it
+        ("centos", "7.6.1810", "rhel:7"),
+        ("alpine", "3.19.1", "alpine:3.19"),
+        ("amazon", "2 (Karoo)", "amazon:2"),  # Trivy's Amazon Linux 2
+        ("amzn", "2023", "amazon:2023"),
+        ("redhat", "9.4", "rhel:9"),
+        ("oracle", "8.10", "oracle:8"),
+        ("cbl-mariner", "2.0", "mariner:2"),
+        ("ubuntu", "22.04 LTS", "ubuntu:22.04"),
+        ("debian", "(none)", "debian"),
+        ("nosuch", "1", None),
+    ],
+)
+def test_distro_namespace_of_os_names_other_tools_write(
+    distro_id: str, version: str, namespace: str | None
+) -> None:
+    assert distro_namespace(distro_id, version) == namespace

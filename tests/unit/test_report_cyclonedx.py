@@ -650,3 +650,63 @@ def test_cyclonedx_reader_bounds_component_count() -> None:
     assert len(parse(text, max_packages=8).packages) == 7  # 7 packages + the OS component
     with pytest.raises(ParseError, match="more than 7 components"):
         parse(text, max_packages=7)
+
+
+def _trivy_os_doc(*components: dict[str, object]) -> str:
+    os_component = {
+        "bom-ref": "os",
+        "type": "operating-system",
+        "name": "centos",
+        "version": "7.6.1810",
+    }
+    return json.dumps(
+        {"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [*components, os_component]}
+    )
+
+
+def _trivy_rpm(purl: str, version: str, **props: str) -> dict[str, object]:
+    return {
+        "type": "library",
+        "name": purl.rsplit("/", 1)[1].split("@")[0],
+        "version": version,
+        "purl": purl,
+        "properties": [{"name": f"aquasecurity:trivy:{k}", "value": v} for k, v in props.items()],
+    }
+
+
+@pytest.mark.parametrize(
+    ("purl", "version", "props", "expected"),
+    [
+        # newer Trivy: epoch in the qualifier only; source split in version/release/epoch
+        (
+            "pkg:rpm/centos/openssl-libs@1.0.2k-16.el7?arch=x86_64&epoch=1&distro=centos-7.6.1810",
+            "1.0.2k-16.el7",
+            {"SrcName": "openssl", "SrcVersion": "1.0.2k", "SrcRelease": "16.el7", "SrcEpoch": "1"},
+            ("1:1.0.2k-16.el7", "openssl", "1:1.0.2k-16.el7"),
+        ),
+        # older Trivy: the release inside SrcVersion
+        (
+            "pkg:rpm/centos/bash@4.2.46-31.el7?arch=x86_64&distro=centos-7.6.1810",
+            "4.2.46-31.el7",
+            {"SrcName": "bash", "SrcVersion": "4.2.46-31.el7"},
+            ("4.2.46-31.el7", "bash", "4.2.46-31.el7"),
+        ),
+        # epoch 0, an epoch already in the version, junk epochs: left alone
+        (
+            "pkg:rpm/centos/a@1-1?epoch=0",
+            "1-1",
+            {"SrcEpoch": "0", "SrcVersion": "1", "SrcRelease": "1"},
+            ("1-1", None, "1-1"),
+        ),
+        ("pkg:rpm/centos/a@1-1?epoch=2", "2:1-1", {}, ("2:1-1", None, None)),
+        ("pkg:rpm/centos/a@1-1?epoch=x1", "1-1", {"SrcEpoch": "x"}, ("1-1", None, None)),
+        ("pkg:rpm/centos/a@1-1?epoch=" + "9" * 5000, "1-1", {}, ("1-1", None, None)),
+        # not an OS package: an epoch qualifier means nothing
+        ("pkg:npm/a@1.0.0?epoch=1", "1.0.0", {}, ("1.0.0", None, None)),
+    ],
+)
+def test_cyclonedx_trivy_epochs_and_source_versions(
+    purl: str, version: str, props: dict[str, str], expected: tuple[str, str | None, str | None]
+) -> None:
+    (pkg,) = read(_trivy_os_doc(_trivy_rpm(purl, version, **props))).packages
+    assert (pkg.version, pkg.source_name, pkg.source_version) == expected

@@ -10,11 +10,12 @@ import msgspec
 import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from packageurl import PackageURL
 
 from hullscan.errors import ParseError, UsageError
-from hullscan.model import SBOM
+from hullscan.model import SBOM, Package
+from hullscan.model.sbom import Target
 from hullscan.report.base import SBOMReader, Writer
 from hullscan.report.registry import (
     FORMAT_NAMES,
@@ -114,7 +115,16 @@ def test_read_sbom_bounded() -> None:
 _CDX_VALIDATOR = JsonStrictValidator(SchemaVersion.V1_6)
 
 
+_CPAN_QUIRK = SBOM(
+    tool="",
+    tool_version="",
+    target=Target(name="", kind=""),
+    packages=(Package(name="", version="", type="", purl="pkg:a/a/0", found_by=""),),
+)
+
+
 @given(sboms)
+@example(_CPAN_QUIRK)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_every_writer_handles_arbitrary_sboms_and_reads_back(sbom: SBOM) -> None:
     for name in writer_names():
@@ -128,8 +138,12 @@ def test_every_writer_handles_arbitrary_sboms_and_reads_back(sbom: SBOM) -> None
             assert error is None, str(error)[:500]
         if isinstance(writer, SBOMReader):
             again = read_sbom(io.StringIO(text))
-            valid_purls = {p.purl for p in sbom.packages if _is_purl(p.purl)}
-            assert valid_purls <= {p.purl for p in again.packages} | _renormalized(valid_purls)
+            read_back = {p.purl for p in again.packages}
+            for purl in {p.purl for p in sbom.packages if _is_purl(p.purl)}:
+                # as written, or as packageurl-python normalizes it (the CycloneDX library
+                # re-serializes purls; packageurl 0.17.6 even upper-cases the namespace of
+                # any type that is a substring of "cpan", e.g. pkg:a/a/0 -> pkg:a/A/0)
+                assert purl in read_back or _renormalized(purl) in read_back, (name, purl)
 
 
 def _is_purl(text: str) -> bool:
@@ -140,8 +154,9 @@ def _is_purl(text: str) -> bool:
     return True
 
 
-def _renormalized(purls: set[str]) -> set[str]:
-    return {PackageURL.from_string(p).to_string() for p in purls}
+def _renormalized(purl: str) -> str:
+    normalized: str = PackageURL.from_string(purl).to_string()
+    return normalized
 
 
 @given(sboms)

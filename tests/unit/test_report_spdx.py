@@ -635,3 +635,76 @@ def test_spdx_reader_bounds_package_count() -> None:
     assert len(parse(text, max_packages=9).packages) == 7  # + image and OS packages
     with pytest.raises(ParseError, match="more than 8 packages"):
         parse(text, max_packages=8)
+
+
+def _trivy_spdx(package: dict[str, object], tool: str = "trivy-0.38.1") -> str:
+    return json.dumps(
+        {
+            "spdxVersion": "SPDX-2.2",
+            "SPDXID": "SPDXRef-DOCUMENT",
+            "name": "img",
+            "creationInfo": {"creators": [f"Tool: {tool}", "Organization: aquasecurity"]},
+            "packages": [
+                {
+                    "SPDXID": "SPDXRef-OperatingSystem-2e91c8",
+                    "name": "centos",
+                    "versionInfo": "7.6.1810",
+                },
+                {
+                    "SPDXID": "SPDXRef-Package-5a18",
+                    "name": "openssl-libs",
+                    "versionInfo": "1:1.0.2k-16.el7",
+                    "externalRefs": [
+                        {
+                            "referenceCategory": "PACKAGE-MANAGER",
+                            "referenceType": "purl",
+                            "referenceLocator": "pkg:rpm/centos/openssl-libs@1.0.2k-16.el7"
+                            "?arch=x86_64&epoch=1&distro=centos-7.6.1810",
+                        }
+                    ],
+                    **package,
+                },
+            ],
+        }
+    )
+
+
+def test_spdx_reads_older_trivy_attribution_texts_and_source_info() -> None:
+    sbom = read(
+        _trivy_spdx(
+            {
+                "attributionTexts": [
+                    "PkgID: openssl-libs@1.0.2k-16.el7.x86_64",
+                    "LayerDiffID: sha256:89",
+                ],
+                "sourceInfo": "built package from: openssl 1:1.0.2k-16.el7",
+            }
+        )
+    )
+    assert sbom.distro is not None and (sbom.distro.id, sbom.distro.version) == (
+        "centos",
+        "7.6.1810",
+    )
+    (pkg,) = sbom.packages
+    assert (pkg.version, pkg.source_name, pkg.source_version) == (
+        "1:1.0.2k-16.el7",
+        "openssl",
+        "1:1.0.2k-16.el7",
+    )
+    assert pkg.layer_diff_id == "sha256:89"
+
+
+def test_spdx_trusts_trivy_conventions_only_in_trivy_documents() -> None:
+    sbom = read(
+        _trivy_spdx(
+            {
+                "attributionTexts": ["LayerDiffID: sha256:89"],
+                "sourceInfo": "built package from: openssl 1:1.0.2k-16.el7",
+            },
+            tool="other-1.0",
+        )
+    )
+    # the OS package is not recognised by its SPDXID alone (the distro comes from the purls)
+    assert sbom.warnings == ("1 SPDX package(s) without a purl were skipped",)
+    (pkg,) = sbom.packages
+    assert pkg.source_name is None and pkg.layer_diff_id is None

@@ -65,6 +65,14 @@ DISTRO_IDS: dict[str, str] = {
     "photon": "photon",
     "azurelinux": "azurelinux",
     "mariner": "mariner",
+    # OS family names other tools write (Trivy's operating-system components)
+    "amazon": "amazon",
+    "oracle": "oracle",
+    "redhat": "rhel",
+    "cbl-mariner": "mariner",
+    "opensuse.leap": "opensuse",
+    "opensuse.tumbleweed": "opensuse-tumbleweed",
+    "suse linux enterprise server": "sles",
 }
 
 SCHEME_OF_PREFIX: dict[str, str] = {
@@ -126,7 +134,10 @@ def distro_namespace(distro_id: str, version: str | None) -> str | None:
         return prefix
     if not version:
         return prefix
-    v = version.strip()
+    # Only the leading version token: Trivy writes Amazon Linux 2 as "2 (Karoo)".
+    v = version.strip().split(" ", 1)[0].split("(", 1)[0]
+    if not v:
+        return prefix
     if prefix in _MAJOR_ONLY or prefix in ("debian", "amazon", "fedora", "mariner", "azurelinux"):
         v = v.split(".")[0]
     elif prefix == "alpine":

@@ -271,6 +271,9 @@ class Props:
     def all(self, name: str) -> list[str]:
         return list(self._values.get(name, ()))
 
+    def pairs(self) -> list[tuple[str, str]]:
+        return [(name, v) for name, values in self._values.items() for v in values]
+
     def with_prefix(self, prefix: str) -> Iterator[tuple[str, str]]:
         for name, values in self._values.items():
             if name.startswith(prefix):
@@ -328,6 +331,46 @@ def _source_from_purl(purl: PackageURL) -> tuple[str | None, str | None]:
     return name or None, version or None
 
 
+_EPOCH_TYPES = frozenset({"deb", "rpm", "apk"})
+
+
+def _with_epoch(purl: PackageURL, version: str) -> str:
+    """The version with the purl's ``epoch=`` qualifier put back in front.
+
+    Trivy (and the purl spec for rpm) keep an OS package's epoch in the qualifier and out of
+    the version (``openssl-libs@1.0.2k-16.el7?epoch=1``); compared without it, ``1:1.0.2k-16``
+    would sort below every epoch-1 fix."""
+    epoch = dict(purl.qualifiers or {}).get("epoch")
+    if (
+        purl.type not in _EPOCH_TYPES
+        or not epoch
+        or not epoch.isascii()
+        or not epoch.isdigit()
+        or len(epoch) > 9
+        or int(epoch) == 0
+        or ":" in version
+        or not version
+    ):
+        return version
+    return f"{int(epoch)}:{version}"
+
+
+def _trivy_source_version(props: Props) -> str | None:
+    """Trivy's source version: ``SrcVersion`` (which older Trivy wrote with the release, newer
+    without), ``-SrcRelease`` and ``SrcEpoch:`` when present."""
+    version = props.first("aquasecurity:trivy:SrcVersion")
+    if version is None:
+        return None
+    release = props.first("aquasecurity:trivy:SrcRelease")
+    if release:
+        version = f"{version}-{release}"
+    epoch = props.first("aquasecurity:trivy:SrcEpoch")
+    digits = epoch is not None and epoch.isascii() and epoch.isdigit() and len(epoch) <= 9
+    if digits and int(epoch or 0) != 0 and ":" not in version:
+        version = f"{int(epoch or 0)}:{version}"
+    return version
+
+
 def package_from(
     *,
     name: str | None,
@@ -365,9 +408,11 @@ def package_from(
     locations = tuple(Location(path=_strip_root(p), layer_diff_id=d) for p, d in located if p)
 
     src_name, src_version = _source_from_purl(parsed)
+    if version is None:
+        version = parsed.version or ""
     return Package(
         name=name or parsed.name,
-        version=version if version is not None else (parsed.version or ""),
+        version=_with_epoch(parsed, version),
         type=parsed.type,
         purl=purl,
         found_by=props.first("hullscan:found_by", "syft:package:foundBy") or default_found_by,
@@ -376,11 +421,9 @@ def package_from(
             "hullscan:source:name", "aquasecurity:trivy:SrcName", "syft:metadata:source"
         )
         or src_name,
-        source_version=props.first(
-            "hullscan:source:version",
-            "aquasecurity:trivy:SrcVersion",
-            "syft:metadata:sourceVersion",
-        )
+        source_version=props.first("hullscan:source:version")
+        or _trivy_source_version(props)
+        or props.first("syft:metadata:sourceVersion")
         or src_version,
         licenses=tuple(licenses),
         locations=locations,

