@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable
 
 from hullscan.analyzers.base import Analyzer
+from hullscan.analyzers.lang.java import JavaAnalyzer
 from hullscan.analyzers.lang.node import NodeAnalyzer
 from hullscan.analyzers.lang.python import PythonAnalyzer
 from hullscan.analyzers.os.apk import ApkAnalyzer
@@ -20,6 +21,7 @@ ALL_ANALYZERS: tuple[type[Analyzer], ...] = (
     RpmAnalyzer,
     PythonAnalyzer,
     NodeAnalyzer,
+    JavaAnalyzer,
 )
 
 

@@ -37,4 +37,14 @@ class RpmMeta(msgspec.Struct, frozen=True, kw_only=True, tag="rpm"):
     size: int | None = None
 
 
-PackageMetadata = DpkgMeta | ApkMeta | RpmMeta
+class JavaMeta(msgspec.Struct, frozen=True, kw_only=True, tag="java"):
+    """How a Maven artifact was identified: ``evidence`` is ``pom.properties`` (exact),
+    ``manifest`` (MANIFEST.MF heuristics) or ``filename`` (the archive's name only: lowest
+    confidence)."""
+
+    evidence: str
+    group_id: str | None = None
+    artifact_id: str | None = None
+
+
+PackageMetadata = DpkgMeta | ApkMeta | RpmMeta | JavaMeta

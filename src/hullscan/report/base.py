@@ -36,6 +36,7 @@ from hullscan.model import (
     Distro,
     DpkgMeta,
     FileError,
+    JavaMeta,
     LayerRef,
     Location,
     Package,
@@ -151,6 +152,7 @@ METADATA_TYPES: dict[str, type[PackageMetadata]] = {
     "dpkg": DpkgMeta,
     "apk": ApkMeta,
     "rpm": RpmMeta,
+    "java": JavaMeta,
 }
 _IMAGE_SCALARS = ("kind", "manifest_digest", "config_digest", "image_id", "os", "architecture",
                   "variant", "created", "user")  # fmt: skip
