@@ -168,17 +168,34 @@ VULNDATA = Path(__file__).resolve().parents[2].parent / "shared" / "vulndata"
 DEBIAN_DB_SOURCES = ("osv:Debian", "distro-info", "debian-security-support", "kev", "epss")
 
 
-def build_debian_db(sandbox: Sandbox) -> Path:
-    """A DB from the Debian sources of ../shared/vulndata, via ``hullscan db build``."""
-    if not (VULNDATA / "osv-dev" / "Debian").is_dir():
-        pytest.skip(f"shared vulnerability data absent: {VULNDATA}")
-    out = sandbox.root / "vuln.sqlite"
+def build_db(
+    sandbox: Sandbox, sources: tuple[str, ...], needs: str, name: str = "vuln.sqlite"
+) -> Path:
+    """A DB from some sources of ../shared/vulndata, via ``hullscan db build``; skips when
+    ``VULNDATA / needs`` is absent."""
+    if not (VULNDATA / needs).is_dir():
+        pytest.skip(f"shared vulnerability data absent: {VULNDATA / needs}")
+    out = sandbox.root / name
     args: list[str | Path] = ["db", "build", "--from", VULNDATA, "-o", out, "-q"]
-    for s in DEBIAN_DB_SOURCES:
+    for s in sources:
         args += ["--source", s]
     r = run_cli(*args, sandbox=sandbox)
     assert r.returncode == 0, r.describe()
     return out
+
+
+def sbom_locations(sandbox: Sandbox, image: Path, ptype: str) -> set[tuple[str, str]]:
+    """(purl, first location) of every ``ptype`` package ``hullscan sbom`` lists."""
+    r = run_cli("sbom", image, "-f", "json", "--no-cache", "-q", sandbox=sandbox)
+    assert r.returncode == 0, r.describe()
+    return {
+        (p["purl"], p["locations"][0]["path"]) for p in r.json()["packages"] if p["type"] == ptype
+    }
+
+
+def build_debian_db(sandbox: Sandbox) -> Path:
+    """A DB from the Debian sources of ../shared/vulndata."""
+    return build_db(sandbox, DEBIAN_DB_SOURCES, "osv-dev/Debian")
 
 
 def debian_fixture_or_skip(cache_dir: Path) -> DebianFixture:

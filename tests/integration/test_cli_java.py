@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from tests.images.builder import Entry, layer_tar, write_image
-from tests.integration.cli_support import VULNDATA, Sandbox, run_cli
+from tests.integration.cli_support import Sandbox, build_db, run_cli, sbom_locations
 
 pytestmark = [pytest.mark.integration, pytest.mark.needs_shared, pytest.mark.xdist_group("java")]
 
@@ -63,21 +63,11 @@ def image(sandbox: Sandbox) -> Path:
 
 @pytest.fixture(scope="module")
 def db(sandbox: Sandbox) -> Path:
-    if not (VULNDATA / "osv-dev" / "Maven").is_dir():
-        pytest.skip(f"shared vulnerability data absent: {VULNDATA}")
-    out = sandbox.root / "maven.sqlite"
-    r = run_cli("db", "build", "--from", VULNDATA, "--source", "osv:Maven", "-o", out, "-q",
-                sandbox=sandbox)  # fmt: skip
-    assert r.returncode == 0, r.describe()
-    return out
+    return build_db(sandbox, ("osv:Maven",), "osv-dev/Maven", "maven.sqlite")
 
 
 def test_sbom_lists_the_nested_jars(sandbox: Sandbox, image: Path) -> None:
-    r = run_cli("sbom", image, "-f", "json", "--no-cache", "-q", sandbox=sandbox)
-    assert r.returncode == 0, r.describe()
-    maven = {
-        p["purl"]: p["locations"][0]["path"] for p in r.json()["packages"] if p["type"] == "maven"
-    }
+    maven = dict(sbom_locations(sandbox, image, "maven"))
     assert maven == {
         "pkg:maven/com.example/app@1.0.0": "app/app.jar",
         "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1":

@@ -47,6 +47,14 @@ class Interests:
     dir_suffixes: tuple[tuple[str, str], ...] = ()
     suffixes: tuple[str, ...] = ()
     globs: tuple[str, ...] = ()
+    # Every regular file with an executable bit and at least EXEC_MIN_SIZE bytes, wherever it
+    # is (compiled programs: Go and Rust binaries, binary classifiers).
+    executables: bool = False
+
+
+#: Smaller executables are scripts or tiny tools, never a Go/Rust program (a Go "hello world"
+#: is ~1.5 MB): skipping them keeps the mode check off the hot path of small-file layers.
+EXEC_MIN_SIZE = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,9 @@ class Dispatch:
         suffixes: list[tuple[str, Analyzer]] = []
         globs: list[tuple[str, Analyzer]] = []
         self._fallback = [a for a in analyzers if type(a).wants is not Analyzer.wants]
+        #: Analyzers that want every executable of at least EXEC_MIN_SIZE bytes (the walker
+        #: checks the tar mode for those sizes only: ``wants_executable``).
+        self.exec_analyzers = [a for a in analyzers if a.interests.executables]
         for a in analyzers:
             it = a.interests
             for p in it.paths:
@@ -126,3 +129,16 @@ def _add(found: list[Analyzer] | None, more: list[Analyzer]) -> list[Analyzer]:
         if a not in found:
             found.append(a)
     return found
+
+
+def with_executables(
+    wanted: list[Analyzer], exec_analyzers: list[Analyzer], mode_field: bytes
+) -> list[Analyzer]:
+    """``wanted`` plus the executable analyzers when the tar ``mode`` field has an x bit."""
+    try:
+        mode = int(mode_field.split(b"\0", 1)[0].strip() or b"0", 8)
+    except ValueError:  # GNU base-256 or garbage: not a mode we can read
+        return wanted
+    if not mode & 0o111:
+        return wanted
+    return _add(list(wanted) if wanted else None, exec_analyzers)

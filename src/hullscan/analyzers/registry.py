@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable
 
 from hullscan.analyzers.base import Analyzer
+from hullscan.analyzers.lang.golang import GoAnalyzer
 from hullscan.analyzers.lang.java import JavaAnalyzer
 from hullscan.analyzers.lang.node import NodeAnalyzer
 from hullscan.analyzers.lang.python import PythonAnalyzer
@@ -22,6 +23,7 @@ ALL_ANALYZERS: tuple[type[Analyzer], ...] = (
     PythonAnalyzer,
     NodeAnalyzer,
     JavaAnalyzer,
+    GoAnalyzer,
 )
 
 

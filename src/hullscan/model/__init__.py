@@ -2,7 +2,14 @@
 
 from hullscan.model.distro import Distro
 from hullscan.model.location import LayerRef, Location
-from hullscan.model.metadata import ApkMeta, DpkgMeta, JavaMeta, PackageMetadata, RpmMeta
+from hullscan.model.metadata import (
+    ApkMeta,
+    DpkgMeta,
+    GoMeta,
+    JavaMeta,
+    PackageMetadata,
+    RpmMeta,
+)
 from hullscan.model.package import Package
 from hullscan.model.sbom import SBOM, SBOM_SCHEMA_VERSION, Relationship, Target
 from hullscan.model.status import AnalyzerStatus, FileError
@@ -22,5 +29,6 @@ __all__ = [
     "Relationship",
     "RpmMeta",
     "JavaMeta",
+    "GoMeta",
     "Target",
 ]

@@ -47,4 +47,15 @@ class JavaMeta(msgspec.Struct, frozen=True, kw_only=True, tag="java"):
     artifact_id: str | None = None
 
 
-PackageMetadata = DpkgMeta | ApkMeta | RpmMeta | JavaMeta
+class GoMeta(msgspec.Struct, frozen=True, kw_only=True, tag="go"):
+    """The Go binary a module was built into: toolchain (``go1.21.5``), main package path,
+    ``build`` settings (``-ldflags=...``, ``CGO_ENABLED=1``, ``vcs.revision=...``) and the
+    module's ``h1:`` checksum."""
+
+    go_version: str
+    main_path: str | None = None
+    build_settings: tuple[str, ...] = ()
+    h1: str | None = None
+
+
+PackageMetadata = DpkgMeta | ApkMeta | RpmMeta | JavaMeta | GoMeta

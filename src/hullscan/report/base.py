@@ -36,6 +36,7 @@ from hullscan.model import (
     Distro,
     DpkgMeta,
     FileError,
+    GoMeta,
     JavaMeta,
     LayerRef,
     Location,
@@ -153,6 +154,7 @@ METADATA_TYPES: dict[str, type[PackageMetadata]] = {
     "apk": ApkMeta,
     "rpm": RpmMeta,
     "java": JavaMeta,
+    "go": GoMeta,
 }
 _IMAGE_SCALARS = ("kind", "manifest_digest", "config_digest", "image_id", "os", "architecture",
                   "variant", "created", "user")  # fmt: skip

@@ -18,8 +18,8 @@ import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from hullscan.analyzers.base import Analyzer
-from hullscan.analyzers.dispatch import Dispatch
+from hullscan.analyzers.base import EXEC_MIN_SIZE, Analyzer
+from hullscan.analyzers.dispatch import Dispatch, with_executables
 from hullscan.errors import LayerFormatError, LimitExceededError, ParseError
 from hullscan.image.limits import Limits
 from hullscan.walk.layer_result import FileResult, LayerResult
@@ -86,13 +86,20 @@ class _Reader:
             pass
 
 
+_NO_ANALYZERS: list[Analyzer] = []
+
 # The fields the fast path needs, pulled out in one C call: name, size (11 octal digits),
 # checksum, typeflag, magic, first byte of the ustar prefix.
 _FAST_FIELDS = struct.Struct("100s24x11s13x8sc100x6s82x1s166x")
 
 
 def _fast_run(
-    buf: bytes, pos: int, match: Any, max_depth: int, budget: int
+    buf: bytes,
+    pos: int,
+    match: Any,
+    max_depth: int,
+    budget: int,
+    exec_analyzers: list[Analyzer] = _NO_ANALYZERS,
 ) -> tuple[int, int, tuple[str, int, list[Analyzer]] | None]:
     """Skip consecutive plain members inside ``buf`` starting at ``pos``.
 
@@ -131,6 +138,8 @@ def _fast_run(
             if raw[-1] == "/":
                 break
             wanted = match(raw, size)
+            if exec_analyzers and size >= EXEC_MIN_SIZE:
+                wanted = with_executables(wanted, exec_analyzers, buf[pos + 100 : pos + 108])
             if wanted:
                 return pos, count, (raw, size, wanted)
         end = pos + BLOCK + ((size + BLOCK - 1) & ~(BLOCK - 1))
@@ -261,6 +270,7 @@ def walk_layer(
     zero_blocks = 0
     symlink_cap_warned = False
     match = table.match
+    exec_analyzers = table.exec_analyzers
     max_depth = limits.max_path_depth
     max_entries = limits.max_entries_per_layer
     while True:
@@ -273,7 +283,7 @@ def walk_layer(
             pos = reader._pos
             if pos + BLOCK <= len(buf):
                 budget = max_entries - entries
-                pos, count, hit = _fast_run(buf, pos, match, max_depth, budget)
+                pos, count, hit = _fast_run(buf, pos, match, max_depth, budget, exec_analyzers)
                 if count:
                     entries += count
                     zero_blocks = 0
@@ -380,6 +390,8 @@ def walk_layer(
 
         if typeflag in (b"0", b"\0", b"7"):
             wanted = table.match(path, size) if path else []
+            if path and exec_analyzers and size >= EXEC_MIN_SIZE:
+                wanted = with_executables(wanted, exec_analyzers, header[100:108])
             if wanted:
                 _analyze(reader, path, size, padded, wanted, files, layer_name)
             elif not reader.skip(padded):
