@@ -116,5 +116,17 @@ class Analyzer(ABC):
         return msgspec.msgpack.decode(payload, type=self.record_type)
 
 
+def unique_files(files: Mapping[str, AnalyzedFile]) -> list[AnalyzedFile]:
+    """One AnalyzedFile per file actually read: a file reached through symlinks too
+    (Debian's ``/usr/share/java/foo.jar -> foo-1.2.jar``) counts once, under its real path."""
+    out: list[AnalyzedFile] = []
+    seen: set[str] = set()
+    for f in sorted(files.values(), key=lambda f: (f.path != f.real_path, f.path)):
+        if f.real_path not in seen:
+            seen.add(f.real_path)
+            out.append(f)
+    return out
+
+
 def location(path: str, layer: LayerRef | None) -> Location:
     return Location(path=path, layer_diff_id=layer.diff_id if layer else None)

@@ -10,6 +10,7 @@ from hullscan.analyzers.lang.golang import GoAnalyzer
 from hullscan.analyzers.lang.java import JavaAnalyzer
 from hullscan.analyzers.lang.node import NodeAnalyzer
 from hullscan.analyzers.lang.python import PythonAnalyzer
+from hullscan.analyzers.lang.rust import RustAnalyzer
 from hullscan.analyzers.os.apk import ApkAnalyzer
 from hullscan.analyzers.os.dpkg import DpkgAnalyzer
 from hullscan.analyzers.os.osrelease import OsReleaseAnalyzer
@@ -24,6 +25,7 @@ ALL_ANALYZERS: tuple[type[Analyzer], ...] = (
     NodeAnalyzer,
     JavaAnalyzer,
     GoAnalyzer,
+    RustAnalyzer,
 )
 
 

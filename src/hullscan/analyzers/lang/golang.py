@@ -27,7 +27,6 @@ names it so).
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shlex
@@ -37,8 +36,16 @@ from typing import Literal
 import msgspec
 from packageurl import PackageURL
 
-from hullscan.analyzers.base import AnalyzedFile, Analyzer, AssembleContext, Assembly, Interests
+from hullscan.analyzers.base import (
+    AnalyzedFile,
+    Analyzer,
+    AssembleContext,
+    Assembly,
+    Interests,
+    unique_files,
+)
 from hullscan.analyzers.base import location as make_location
+from hullscan.analyzers.lang.elf import PF_W, PF_X, ElfImage
 from hullscan.errors import ParseError
 from hullscan.model import GoMeta, Location, Package
 
@@ -70,57 +77,6 @@ class GoRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 _IGNORED = GoRecord(kind="ignored")
 
 
-# --------------------------------------------------------------------------- ELF access
-
-
-class _Elf:
-    """The parts of an ELF file the build info needs, via pyelftools."""
-
-    def __init__(self, data: bytes) -> None:
-        from elftools.common.exceptions import ELFError
-        from elftools.elf.elffile import ELFFile
-
-        self.data = data
-        try:
-            elf = ELFFile(io.BytesIO(data))
-            self.loads = [
-                (s["p_vaddr"], s["p_offset"], s["p_filesz"], s["p_flags"])
-                for s in elf.iter_segments()
-                if s["p_type"] == "PT_LOAD"
-            ]
-            section = elf.get_section_by_name(".go.buildinfo")
-            self.buildinfo = (
-                (section["sh_addr"], section["sh_offset"], section["sh_size"])
-                if section is not None and section["sh_type"] != "SHT_NOBITS"
-                else None
-            )
-        except (ELFError, ValueError, KeyError, IndexError, TypeError, AssertionError) as exc:
-            raise ParseError(f"not a readable ELF file ({exc})") from None
-        except Exception as exc:  # construct's parse errors share no public base class
-            raise ParseError(f"not a readable ELF file ({type(exc).__name__})") from None
-
-    def data_start(self) -> tuple[int, bytes]:
-        """(virtual address, bytes) of where the build info header is searched."""
-        if self.buildinfo is not None:
-            addr, offset, size = self.buildinfo
-            return addr, self.data[offset : offset + min(size, _SEARCH)]
-        pf_x, pf_w = 1, 2
-        for vaddr, offset, filesz, flags in self.loads:
-            if flags & (pf_x | pf_w) == pf_w:
-                return vaddr, self.data[offset : offset + min(filesz, _SEARCH)]
-        return 0, b""
-
-    def read(self, addr: int, size: int) -> bytes:
-        """``size`` bytes at a virtual address (from the PT_LOAD segment holding it)."""
-        for vaddr, offset, filesz, _ in self.loads:
-            if vaddr <= addr and addr + size <= vaddr + filesz:
-                start = offset + addr - vaddr
-                chunk = self.data[start : start + size]
-                if len(chunk) == size:
-                    return chunk
-        raise ParseError(f"build info points outside the file (address {addr:#x})")
-
-
 # --------------------------------------------------------------------------- build info
 
 
@@ -143,12 +99,25 @@ def _inline_string(buf: bytes, pos: int) -> tuple[bytes, int]:
     return buf[pos : pos + n], pos + n
 
 
+def _search_window(elf: ElfImage) -> bytes:
+    """Where ``debug/buildinfo`` looks for the header: the ``.go.buildinfo`` section, else the
+    first writable, non-executable ``PT_LOAD`` segment; its first 64 KiB."""
+    found = elf.section(".go.buildinfo")
+    if found is not None:
+        _, offset, size = found
+        return elf.data[offset : offset + min(size, _SEARCH)]
+    for _, offset, filesz, flags in elf.loads:
+        if flags & (PF_X | PF_W) == PF_W:
+            return elf.data[offset : offset + min(filesz, _SEARCH)]
+    return b""
+
+
 def read_raw(data: bytes) -> tuple[str, str] | None:
     """(toolchain version, module info text) of a Go ELF binary; None when it is not one."""
     if not data.startswith(b"\x7fELF") or MAGIC not in data:
         return None
-    elf = _Elf(data)
-    _, window = elf.data_start()
+    elf = ElfImage(data)
+    window = _search_window(elf)
     i = 0
     while True:
         i = window.find(MAGIC, i)
@@ -313,12 +282,10 @@ class GoAnalyzer(Analyzer):
 
     def assemble(self, files: Mapping[str, AnalyzedFile], context: AssembleContext) -> Assembly:
         out = Assembly()
-        seen: set[str] = set()
-        for f in sorted(files.values(), key=lambda f: (f.path != f.real_path, f.path)):
+        for f in unique_files(files):
             rec = f.record
-            if not isinstance(rec, GoRecord) or rec.kind != "binary" or f.real_path in seen:
+            if not isinstance(rec, GoRecord) or rec.kind != "binary":
                 continue
-            seen.add(f.real_path)
             loc = (make_location(f.real_path, f.layer),)
             meta = GoMeta(
                 go_version=rec.go_version,

@@ -45,7 +45,14 @@ from typing import Literal
 import msgspec
 from packageurl import PackageURL
 
-from hullscan.analyzers.base import AnalyzedFile, Analyzer, AssembleContext, Assembly, Interests
+from hullscan.analyzers.base import (
+    AnalyzedFile,
+    Analyzer,
+    AssembleContext,
+    Assembly,
+    Interests,
+    unique_files,
+)
 from hullscan.analyzers.base import location as make_location
 from hullscan.errors import ParseError
 from hullscan.model import JavaMeta, Package
@@ -357,12 +364,10 @@ class JavaAnalyzer(Analyzer):
 
     def assemble(self, files: Mapping[str, AnalyzedFile], context: AssembleContext) -> Assembly:
         out = Assembly()
-        seen: set[str] = set()  # real paths: a symlinked jar (Debian's foo.jar) counts once
-        for f in sorted(files.values(), key=lambda f: (f.path != f.real_path, f.path)):
+        for f in unique_files(files):  # a symlinked jar (Debian's foo.jar) counts once
             rec = f.record
-            if not isinstance(rec, JavaRecord) or rec.kind == "ignored" or f.real_path in seen:
+            if not isinstance(rec, JavaRecord) or rec.kind == "ignored":
                 continue
-            seen.add(f.real_path)
             where = f.real_path
             for error in rec.errors:
                 nested, _, reason = error.partition(": ")
