@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from hullscan.analyzers import registry
+from hullscan.analyzers.drift import find_drift
 from hullscan.events import ProgressObserver
 from hullscan.image.detect import open_source as _open_source
 from hullscan.image.source import Source
@@ -55,6 +56,7 @@ def sbom(
         if isinstance(target, str):
             source.close()
     squashed = Squasher(analyzers, opts.limits).squash(layers)
+    drift, drift_warnings = find_drift(squashed.packages)
     return SBOM(
         tool_version=__version__,
         target=info.target,
@@ -62,7 +64,8 @@ def sbom(
         layers=tuple(ref for ref, _ in layers),
         packages=tuple(squashed.packages),
         statuses=tuple(squashed.statuses),
-        warnings=(*info.warnings, *squashed.warnings),
+        warnings=(*info.warnings, *squashed.warnings, *drift_warnings),
+        drift=tuple(drift),
     )
 
 

@@ -6,10 +6,14 @@ import hashlib
 from collections.abc import Iterable
 
 from hullscan.analyzers.base import Analyzer
+from hullscan.analyzers.lang.dotnet import DotnetDepsAnalyzer
 from hullscan.analyzers.lang.golang import GoAnalyzer
 from hullscan.analyzers.lang.java import JavaAnalyzer
+from hullscan.analyzers.lang.lockfiles import LockfileAnalyzer
 from hullscan.analyzers.lang.node import NodeAnalyzer
+from hullscan.analyzers.lang.php import PhpComposerAnalyzer
 from hullscan.analyzers.lang.python import PythonAnalyzer
+from hullscan.analyzers.lang.ruby import RubyGemsAnalyzer
 from hullscan.analyzers.lang.rust import RustAnalyzer
 from hullscan.analyzers.os.apk import ApkAnalyzer
 from hullscan.analyzers.os.dpkg import DpkgAnalyzer
@@ -26,6 +30,10 @@ ALL_ANALYZERS: tuple[type[Analyzer], ...] = (
     JavaAnalyzer,
     GoAnalyzer,
     RustAnalyzer,
+    RubyGemsAnalyzer,
+    PhpComposerAnalyzer,
+    DotnetDepsAnalyzer,
+    LockfileAnalyzer,
 )
 
 

@@ -896,12 +896,27 @@ def _match_sbom(sbom: SBOM, store: VulnStore, now: datetime | None) -> ScanResul
         else:
             warnings += _support_warnings(store, distro_ns, today)
     matcher = Matcher(store)
-    looks = [lookup_for(pkg, distro_ns) for pkg in sbom.packages]
+    # A declared package (lock file) that is installed at that version is matched once, as
+    # the installed package; declared packages not installed as declared are matched too.
+    packages: Sequence[Package] = sbom.packages
+    if any(p.relationship == "declared" for p in packages):
+        installed = {
+            (p.type, normalize_package(p.type, p.name), p.version)
+            for p in packages
+            if p.relationship == "installed"
+        }
+        packages = [
+            p
+            for p in packages
+            if p.relationship == "installed"
+            or (p.type, normalize_package(p.type, p.name), p.version) not in installed
+        ]
+    looks = [lookup_for(pkg, distro_ns) for pkg in packages]
     matcher.prepare(look for look in looks if not isinstance(look, str))
     unmatched: list[Unmatched] = []
     pending: list[tuple[Package, Lookup]] = []
     batches: list[list[_Candidate]] = []
-    for pkg, look in zip(sbom.packages, looks, strict=True):
+    for pkg, look in zip(packages, looks, strict=True):
         if isinstance(look, str):
             unmatched.append(_unmatched(pkg, look))
             continue

@@ -7,6 +7,7 @@ from hullscan.model.metadata import (
     DpkgMeta,
     GoMeta,
     JavaMeta,
+    LockMeta,
     PackageMetadata,
     RpmMeta,
 )
@@ -30,5 +31,6 @@ __all__ = [
     "RpmMeta",
     "JavaMeta",
     "GoMeta",
+    "LockMeta",
     "Target",
 ]

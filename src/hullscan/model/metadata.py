@@ -58,4 +58,12 @@ class GoMeta(msgspec.Struct, frozen=True, kw_only=True, tag="go"):
     h1: str | None = None
 
 
-PackageMetadata = DpkgMeta | ApkMeta | RpmMeta | JavaMeta | GoMeta
+class LockMeta(msgspec.Struct, frozen=True, kw_only=True, tag="lock"):
+    """Where a declared package was declared: the lock format (``package-lock.json``,
+    ``poetry.lock``, ``requirements.txt``...) and whether it is a development dependency."""
+
+    format: str
+    dev: bool = False
+
+
+PackageMetadata = DpkgMeta | ApkMeta | RpmMeta | JavaMeta | GoMeta | LockMeta

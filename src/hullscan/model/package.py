@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Literal
 
 import msgspec
 
@@ -16,7 +17,9 @@ class Package(msgspec.Struct, frozen=True, kw_only=True):
     ``version`` is the full version as the ecosystem writes it (dpkg ``[epoch:]upstream-revision``,
     rpm ``[epoch:]version-release``, apk ``version-rN``). ``type`` is the purl type (deb, rpm, apk).
     ``layer_diff_id`` is the layer that introduced the package at this version; ``created_by`` is
-    that layer's build step.
+    that layer's build step. ``relationship``: ``installed`` (found installed: a package
+    database, a manifest in ``node_modules``, a binary) or ``declared`` (named by a lock file or
+    pinned requirement: what the project asked for, which may differ from what is installed).
     """
 
     name: str
@@ -34,6 +37,7 @@ class Package(msgspec.Struct, frozen=True, kw_only=True):
     created_by: str | None = None
     files: tuple[str, ...] = ()
     metadata: PackageMetadata | None = None
+    relationship: Literal["installed", "declared"] = "installed"
 
     @property
     def id(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 from hullscan.model.distro import Distro
@@ -39,6 +41,19 @@ class Relationship(msgspec.Struct, frozen=True, kw_only=True):
     type: str
 
 
+class Drift(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A declared package (lock file, pinned requirement) that is not installed as declared:
+    ``not-installed`` (the project was installed, this package is missing) or ``other-version``
+    (installed at ``installed`` instead of ``declared``)."""
+
+    kind: Literal["not-installed", "other-version"]
+    manifest: str  # the lock file's path in the image
+    type: str  # purl type
+    name: str
+    declared: str
+    installed: tuple[str, ...] = ()
+
+
 class SBOM(msgspec.Struct, frozen=True, kw_only=True):
     schema_version: int = SBOM_SCHEMA_VERSION
     tool: str = "hullscan"
@@ -50,3 +65,4 @@ class SBOM(msgspec.Struct, frozen=True, kw_only=True):
     relationships: tuple[Relationship, ...] = ()
     statuses: tuple[AnalyzerStatus, ...] = ()
     warnings: tuple[str, ...] = ()
+    drift: tuple[Drift, ...] = ()

@@ -40,12 +40,14 @@ from hullscan.model import (
     JavaMeta,
     LayerRef,
     Location,
+    LockMeta,
     Package,
     PackageMetadata,
     Relationship,
     RpmMeta,
     Target,
 )
+from hullscan.model.sbom import Drift
 
 #: Largest SBOM document a reader accepts (characters). A 100k-package image makes ~150 MB of SPDX.
 MAX_SBOM_CHARS = 256 * 1024 * 1024
@@ -155,6 +157,7 @@ METADATA_TYPES: dict[str, type[PackageMetadata]] = {
     "rpm": RpmMeta,
     "java": JavaMeta,
     "go": GoMeta,
+    "lock": LockMeta,
 }
 _IMAGE_SCALARS = ("kind", "manifest_digest", "config_digest", "image_id", "os", "architecture",
                   "variant", "created", "user")  # fmt: skip
@@ -174,6 +177,8 @@ def _text(value: object) -> str:
 def package_properties(p: Package) -> list[Pair]:
     """Everything about ``p`` that the standard formats have no field for."""
     out: list[Pair] = [("hullscan:found_by", p.found_by)]
+    if p.relationship != "installed":
+        out.append(("hullscan:relationship", p.relationship))
     if p.arch:
         out.append(("hullscan:arch", p.arch))
     if p.source_name:
@@ -234,6 +239,7 @@ def distro_properties(distro: Distro) -> list[Pair]:
 def document_properties(sbom: SBOM) -> list[Pair]:
     """Warnings and every analyzer's outcome (ok, partial, skipped) with its file errors."""
     out: list[Pair] = [("hullscan:warning", w) for w in sbom.warnings]
+    out.extend(("hullscan:drift", msgspec.json.encode(d).decode()) for d in sbom.drift)
     for st in sbom.statuses:
         key = f"hullscan:analyzer:{st.name}"
         out.append((f"{key}:version", str(st.version)))
@@ -244,9 +250,29 @@ def document_properties(sbom: SBOM) -> list[Pair]:
     return out
 
 
+def drift_line(d: Drift) -> str:
+    """``drift: app/package-lock.json declares npm lodash 4.17.21, installed 4.17.15``."""
+    head = f"drift: {d.manifest} declares {d.type} {d.name} {d.declared}"
+    if d.kind == "not-installed":
+        return f"{head}, not installed"
+    return f"{head}, installed {', '.join(d.installed)}"
+
+
+def drift_from(props: Props) -> tuple[Drift, ...]:
+    """``hullscan:drift`` properties back (malformed ones are dropped)."""
+    out = []
+    for value in props.all("hullscan:drift"):
+        try:
+            out.append(msgspec.json.decode(value, type=Drift))
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            continue
+    return tuple(out)
+
+
 def status_lines(sbom: SBOM) -> list[str]:
     """Human-readable warnings and non-ok analyzer outcomes (table footer, SPDX comment)."""
     lines = [f"warning: {w}" for w in sbom.warnings]
+    lines.extend(drift_line(d) for d in sbom.drift)
     for st in sbom.statuses:
         if st.status == "ok" and not st.file_errors:
             continue
@@ -435,6 +461,9 @@ def package_from(
         layer_index=layer_index,
         created_by=created_by,
         metadata=_metadata_from(props),
+        relationship="declared"
+        if props.first("hullscan:relationship") == "declared"
+        else "installed",
     )
 
 

@@ -58,6 +58,7 @@ from hullscan.report.base import (
     distro_from,
     distro_properties,
     document_properties,
+    drift_from,
     image_properties,
     layers_from,
     one_line,
@@ -396,6 +397,7 @@ def parse(text: str, max_packages: int = MAX_SBOM_PACKAGES) -> SBOM:
         relationships=relationships_from(edges, ids),
         statuses=statuses_from(doc_props),
         warnings=tuple(warnings_),
+        drift=drift_from(doc_props),
     )
 
 

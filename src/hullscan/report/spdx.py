@@ -55,6 +55,7 @@ from hullscan.report.base import (
     distro_from,
     distro_properties,
     document_properties,
+    drift_from,
     image_properties,
     layers_from,
     one_line,
@@ -569,6 +570,7 @@ def parse(text: str, max_packages: int = MAX_SBOM_PACKAGES) -> SBOM:
         relationships=relationships_from(edges, ids),
         statuses=statuses_from(doc_props),
         warnings=tuple(warnings),
+        drift=drift_from(doc_props),
     )
 
 
