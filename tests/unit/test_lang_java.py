@@ -31,10 +31,12 @@ FIXTURES = PKGDB / "lang" / "java"
 
 
 def jar(entries: dict[str, bytes], *, method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A zip of ``entries``, byte-identical on every run (fixed timestamps): test ids and
+    xdist workers see the same bytes."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", method) as zf:
         for name, data in entries.items():
-            zf.writestr(name, data)
+            zf.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, method)
     return buf.getvalue()
 
 
@@ -259,6 +261,7 @@ def test_corrupt_nested_archive_is_noted_and_siblings_read() -> None:
         jar(pom("g", "a", "1"))[:40],  # truncated
         b"PK\x05\x06" + b"\0" * 18,  # empty central directory only: an empty archive
     ],
+    ids=["empty", "not-zip", "truncated", "empty-archive"],
 )
 def test_unreadable_archive_is_a_parse_error_or_empty(data: bytes) -> None:
     try:

@@ -199,7 +199,10 @@ def parse_requirements(data: bytes, what: str) -> tuple[Declared, ...]:
 
 
 def _toml_packages(
-    data: bytes, what: str, classify: Callable[[dict[str, Any]], bool | None]
+    data: bytes,
+    what: str,
+    classify: Callable[[dict[str, Any]], bool | None],
+    kind: str = "pypi",
 ) -> tuple[Declared, ...]:
     """``[[package]]`` tables (poetry, pdm, uv); ``classify`` says dev (True/False) or skip
     (None)."""
@@ -211,7 +214,7 @@ def _toml_packages(
                 continue
             dev = classify(p)
             if dev is not None:
-                yield _declared("pypi", _str(p.get("name")), _str(p.get("version")), dev)
+                yield _declared(kind, _str(p.get("name")), _str(p.get("version")), dev)
 
     return _collect(items(), what)
 
@@ -397,6 +400,140 @@ def parse_pnpm_lock(data: bytes, what: str) -> tuple[Declared, ...]:
     return _collect(items(), what)
 
 
+# --------------------------------------------------------------------------- other ecosystems
+
+
+def parse_cargo_lock(data: bytes, what: str) -> tuple[Declared, ...]:
+    """``[[package]]`` with a ``source`` (registry or git); workspace crates have none."""
+    return _toml_packages(
+        data, what, lambda p: False if isinstance(p.get("source"), str) else None, "cargo"
+    )
+
+
+_GEM_SPEC = re.compile(r"^    ([A-Za-z0-9][A-Za-z0-9._-]*) \(([^)\s]+)\)\s*$")
+
+
+def parse_gemfile_lock(data: bytes, what: str) -> tuple[Declared, ...]:
+    """The ``specs:`` of the ``GEM`` sections: ``    name (version[-platform])`` (4 spaces;
+    6-space lines are their dependencies). GIT/PATH sections are the project's own sources."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ParseError(f"{what}: not UTF-8") from None
+
+    def items() -> Iterator[Declared | None]:
+        section = ""
+        for line in text.splitlines():
+            if line and not line[0].isspace():
+                section = line.strip()
+                continue
+            if section != "GEM":
+                continue
+            m = _GEM_SPEC.match(line)
+            if m:
+                version = m.group(2)
+                for platform in ("-x86_64", "-aarch64", "-arm64", "-java", "-x86", "-universal"):
+                    cut = version.find(platform)
+                    if cut > 0:
+                        version = version[:cut]
+                yield _declared("gem", m.group(1), version, False)
+
+    return _collect(items(), what)
+
+
+def parse_composer_lock(data: bytes, what: str) -> tuple[Declared, ...]:
+    doc = _dict(_json(data, what), what)
+
+    def items() -> Iterator[Declared | None]:
+        for key, dev in (("packages", False), ("packages-dev", True)):
+            for p in _list(doc.get(key) or [], what):
+                if isinstance(p, dict):
+                    name = _str(p.get("name"))
+                    yield _declared("composer", name.lower() if name else None,
+                                    _str(p.get("version")), dev)  # fmt: skip
+
+    return _collect(items(), what)
+
+
+def parse_nuget_lock(data: bytes, what: str) -> tuple[Declared, ...]:
+    """``packages.lock.json``: ``dependencies.<framework>.<Name>.resolved`` (``Project``
+    entries are the solution's own projects)."""
+    doc = _dict(_json(data, what), what)
+    frameworks = _dict(doc.get("dependencies") or {}, what)
+
+    def items() -> Iterator[Declared | None]:
+        for deps in frameworks.values():
+            if not isinstance(deps, dict):
+                continue
+            for name, entry in deps.items():
+                if isinstance(entry, dict) and entry.get("type") != "Project":
+                    yield _declared("nuget", name, _str(entry.get("resolved")), False)
+
+    return _collect(items(), what)
+
+
+_GO_REQUIRE = re.compile(r"^\s*(?:require\s+)?([^\s()]+)\s+(v[^\s]+)(\s*//.*)?$")
+_GO_REPLACE = re.compile(r"^\s*(?:replace\s+)?([^\s()]+)(?:\s+v\S+)?\s*=>\s*(\S+)(?:\s+(v\S+))?")
+
+
+def parse_go_mod(data: bytes, what: str) -> tuple[Declared, ...]:
+    """``require`` lines and blocks (``// indirect`` ones included), with ``replace``
+    directives applied (a replacement by a local path keeps the required module)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ParseError(f"{what}: not UTF-8") from None
+    required: list[tuple[str, str]] = []
+    replaced: dict[str, tuple[str, str]] = {}
+    block = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if block:
+            if line.startswith(")"):
+                block = ""
+                continue
+        elif line.startswith(("require (", "replace (")):
+            block = line.split()[0]
+            continue
+        kind = block or line.split(" ", 1)[0]
+        if kind == "require":
+            m = _GO_REQUIRE.match(line)
+            if m:
+                required.append((m.group(1), m.group(2)))
+        elif kind == "replace":
+            m = _GO_REPLACE.match(line)
+            if m and m.group(3):
+                replaced[m.group(1)] = (m.group(2), m.group(3))
+    if len(required) > MAX_ENTRIES:
+        raise ParseError(f"{what}: more than {MAX_ENTRIES} modules")
+    return _collect(
+        (_declared("golang", *replaced.get(path, (path, version)), False)
+         for path, version in required),
+        what,
+    )  # fmt: skip
+
+
+def parse_gradle_lockfile(data: bytes, what: str) -> tuple[Declared, ...]:
+    """``group:artifact:version=configurations`` lines (``empty=`` and comments skipped)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ParseError(f"{what}: not UTF-8") from None
+
+    def items() -> Iterator[Declared | None]:
+        for line in text.splitlines():
+            coords, sep, configs = line.strip().partition("=")
+            if not sep or line.startswith("#") or coords == "empty":
+                continue
+            parts = coords.split(":")
+            if len(parts) == 3:
+                names = [c.strip() for c in configs.split(",") if c.strip()]
+                dev = bool(names) and all(c.startswith("test") for c in names)
+                yield _declared("maven", f"{parts[0]}:{parts[1]}", parts[2], dev)
+
+    return _collect(items(), what)
+
+
 # --------------------------------------------------------------------------- analyzer
 
 _Parser = Callable[[bytes, str], tuple[Declared, ...]]
@@ -408,6 +545,12 @@ PARSERS: dict[str, tuple[str, _Parser]] = {
     "package-lock.json": ("package-lock.json", parse_package_lock),
     "yarn.lock": ("yarn.lock", parse_yarn_lock),
     "pnpm-lock.yaml": ("pnpm-lock.yaml", parse_pnpm_lock),
+    "Cargo.lock": ("Cargo.lock", parse_cargo_lock),
+    "Gemfile.lock": ("Gemfile.lock", parse_gemfile_lock),
+    "composer.lock": ("composer.lock", parse_composer_lock),
+    "packages.lock.json": ("packages.lock.json", parse_nuget_lock),
+    "go.mod": ("go.mod", parse_go_mod),
+    "gradle.lockfile": ("gradle.lockfile", parse_gradle_lockfile),
 }
 _REQUIREMENTS = re.compile(r"requirements[\w.-]*\.txt\Z")
 
@@ -430,13 +573,22 @@ def purl_of(d: Declared) -> str:
             type="npm", namespace=scope if slash else None, name=base, version=d.version
         ).to_string()
         return url
-    name = normalize_package("pypi", d.name) if d.type == "pypi" else d.name
-    url = PackageURL(type=d.type, name=name, version=d.version).to_string()
+    namespace: str | None = None
+    name = d.name
+    if d.type == "pypi":
+        name = normalize_package("pypi", d.name)
+    elif d.type == "maven":
+        namespace, _, name = d.name.partition(":")
+    elif d.type in ("golang", "composer"):
+        namespace, _, name = d.name.rpartition("/")
+    url = PackageURL(
+        type=d.type, namespace=namespace or None, name=name, version=d.version
+    ).to_string()
     return url
 
 
 class LockfileAnalyzer(Analyzer):
-    """Declared packages of Python and npm projects (lock files, pinned requirements)."""
+    """Declared packages of projects (lock files, pinned requirements, ``go.mod``)."""
 
     name = "lang/lockfiles"
     version = 1
