@@ -32,6 +32,7 @@ from hullscan.analyzers.lang.node import NodeAnalyzer
 from hullscan.errors import ParseError
 from hullscan.model import Location, LockMeta, Package
 from tests.unit.osfixtures import PKGDB, assemble
+from tests.unit.test_lang_php import tree as composer_tree  # noqa: F401  (a fixture)
 
 LOCKS = LockfileAnalyzer()
 NODE = PKGDB / "lang" / "node"
@@ -348,16 +349,11 @@ def test_deep_json_is_a_parse_error(name: str) -> None:
 # --------------------------------------------------------------------------- other ecosystems
 
 
-def test_composer_lock_written_by_real_composer() -> None:
-    """The composer.lock the real Composer wrote for the PHP fixture project, against the
-    ``composer show`` output recorded for that project (tests/unit/test_lang_php.py)."""
-    from tests.unit.test_lang_php import CACHE, FIXTURE_VERSION
-    from tests.unit.test_lang_php import tree as php_tree  # noqa: F401  (the fixture)
-
-    project = CACHE / f"v{FIXTURE_VERSION}" / "dev"
-    lock = project / "composer.lock"
-    if not lock.is_file():
-        pytest.skip(f"the real Composer project is not built yet: {lock} (test_lang_php builds it)")
+def test_composer_lock_written_by_real_composer(composer_tree: Path) -> None:  # noqa: F811
+    """The composer.lock the real Composer wrote for the PHP fixture project (built by
+    ``tests/unit/test_lang_php.py``'s ``tree`` fixture), as Composer wrote it."""
+    lock = composer_tree / "dev" / "composer.lock"
+    assert lock.is_file(), lock
     doc = json.loads(lock.read_text())
     expected = {(p["name"].lower(), p["version"], dev)
                 for key, dev in (("packages", False), ("packages-dev", True))
