@@ -33,6 +33,7 @@ from hullscan.analyzers.lang.golang import (
     version_from_ldflags,
 )
 from hullscan.errors import ParseError
+from tests.unit import debfixtures
 from tests.unit.osfixtures import PKGDB, assemble
 
 GO = GoAnalyzer()
@@ -310,3 +311,33 @@ _MUTABLE = (
     if (FIXTURES / "main-version-via-ldflags.elf").is_file()
     else b"\x7fELF" + b"\0" * 200 + MAGIC + b"\0" * 200
 )
+
+
+# --------------------------------------------------------------------------- Debian's Go programs
+
+
+@pytest.fixture(scope="module")
+def debian_go() -> Path:
+    """runc and a containerd shim from Debian bookworm (built by dh-golang: GOPATH mode, so
+    toolchain, path and build settings but no module lines)."""
+    keep = {"runc", "containerd-shim-runc-v2"}
+
+    def build(staging: Path) -> None:
+        debfixtures.extract_debs(
+            staging, ("runc", "containerd"), lambda p: p.name in keep, must="runc"
+        )
+
+    return debfixtures.cached("go-programs", "1", build) / "root"
+
+
+@needs_go
+@pytest.mark.parametrize("name", ["usr/sbin/runc", "usr/bin/containerd-shim-runc-v2"])
+def test_debian_go_programs_equal_go_version_m(debian_go: Path, name: str) -> None:
+    path = debian_go / name
+    expected = go_version_m(path)
+    assert expected["path"] and expected["go"].startswith("go")
+    assert ours(path.read_bytes()) == expected
+    out = assemble(GO, {name: path.read_bytes()})
+    assert {p.purl for p in out.packages} == {
+        f"pkg:golang/stdlib@{expected['go'].removeprefix('go')}"
+    }

@@ -5,6 +5,7 @@ file names), JDK ``release`` files, and hostile archives (bombs, deep nesting, c
 from __future__ import annotations
 
 import io
+import shutil
 import zipfile
 import zlib
 from pathlib import Path
@@ -24,6 +25,7 @@ from hullscan.analyzers.lang.java import (
     scan_archive,
 )
 from hullscan.errors import ParseError
+from tests.unit import debfixtures
 from tests.unit.osfixtures import PKGDB, analyze, assemble
 
 JAVA = JavaAnalyzer()
@@ -317,3 +319,74 @@ def test_mutated_archives_never_raise_anything_but_parse_error(
 
 def test_fixture_dir_exists_or_is_skipped() -> None:
     assert isinstance(FIXTURES, Path)
+
+
+# --------------------------------------------------------------------------- Debian's jars
+
+JAVA_DEBS = (
+    "liblog4j2-java", "libjackson2-databind-java", "libjackson2-core-java",
+    "libjackson2-annotations-java", "libcommons-lang3-java", "libslf4j-java", "libguava-java",
+)  # fmt: skip
+UNZIP = shutil.which("unzip")
+
+
+@pytest.fixture(scope="module")
+def debian_jars() -> Path:
+    """The jars (and the maven-repo symlinks to them) of real Debian bookworm packages."""
+
+    def build(staging: Path) -> None:
+        debfixtures.extract_debs(
+            staging, JAVA_DEBS, lambda p: p.suffix == ".jar", must="liblog4j2-java"
+        )
+
+    return debfixtures.cached("java-jars", "1", build)
+
+
+def unzip_poms(jar_path: Path) -> set[tuple[str, str, str]]:
+    """(groupId, artifactId, version) of every pom.properties, read by Info-ZIP's unzip."""
+    assert UNZIP is not None
+    names = debfixtures.run([UNZIP, "-Z1", jar_path]).stdout.split()
+    out = set()
+    for name in names:
+        if name.endswith("/pom.properties"):
+            text = debfixtures.run([UNZIP, "-p", jar_path, name]).stdout
+            props = dict(
+                line.split("=", 1) for line in text.splitlines() if "=" in line and line[0] != "#"
+            )
+            out.add((props["groupId"], props["artifactId"], props["version"].strip()))
+    return out
+
+
+@pytest.mark.skipif(UNZIP is None, reason="unzip is not installed")
+def test_debian_jars_equal_unzip_and_package_versions(debian_jars: Path) -> None:
+    root = debian_jars / "root"
+    jars = sorted(p for p in root.rglob("*.jar") if p.is_file() and not p.is_symlink())
+    assert len(jars) > 20
+    for j in jars:
+        expected = unzip_poms(j)
+        got = {(g, a, v) for g, a, v, e, _ in found(j.read_bytes(), j.name)}
+        if expected:
+            assert got == expected, j
+    # log4j-core's version is the Debian package's upstream version
+    debs = (debian_jars / "PACKAGES").read_text().split()
+    log4j_deb = next(d for d in debs if d.startswith("liblog4j2-java_"))
+    upstream = log4j_deb.split("_")[1].rsplit("-", 1)[0]
+    core = found((root / "usr/share/java/log4j-core.jar").read_bytes(), "log4j-core.jar")
+    assert ("org.apache.logging.log4j", "log4j-core", upstream, "pom.properties", "") in core
+
+
+def test_debian_jars_through_symlinks_count_once(debian_jars: Path) -> None:
+    root = debian_jars / "root"
+    files: dict[str, bytes] = {}
+    links: dict[str, str] = {}
+    for p in sorted(root.rglob("*.jar")):
+        rel = p.relative_to(root).as_posix()
+        if p.is_symlink():
+            links[rel] = p.resolve().relative_to(root.resolve()).as_posix()
+        else:
+            files[rel] = p.read_bytes()
+    assert links  # /usr/share/maven-repo/... -> /usr/share/java/...
+    out = assemble(JAVA, files, links=links)
+    keys = [(p.purl, p.locations[0].path) for p in out.packages]
+    assert len(keys) == len(set(keys))
+    assert all(p.locations[0].path.split("!/")[0] in files for p in out.packages)

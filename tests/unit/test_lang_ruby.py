@@ -52,6 +52,7 @@ from hullscan.analyzers.lang.ruby import (
     read_literal,
 )
 from hullscan.errors import ParseError
+from tests.unit import debfixtures
 from tests.unit.osfixtures import analyze, assemble, tree
 
 RUBY = RubyGemsAnalyzer()
@@ -84,59 +85,19 @@ def _run(
 
 
 def _cached(name: str, build: Callable[[Path], None]) -> Path:
-    """``CACHE/v<N>/<name>``, built once by ``build(staging)``; concurrent builders (xdist
-    workers) each use their own staging directory and the first rename wins."""
-    root = CACHE / f"v{FIXTURE_VERSION}" / name
-    if (root / "VERSION").is_file():
-        return root
-    staging = root.with_name(f"{name}.tmp{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    try:
-        build(staging)
-        (staging / "VERSION").write_text(FIXTURE_VERSION)
-        try:
-            staging.rename(root)
-        except OSError:
-            if not (root / "VERSION").is_file():
-                raise
-    except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
-        pytest.skip(f"ruby fixture {name!r} not cached in {root} and cannot be built: {e}")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return root
+    """``CACHE/v<N>/<name>``, built once by ``build(staging)``."""
+    return debfixtures.cached_at(
+        CACHE / f"v{FIXTURE_VERSION}" / name, build, f"ruby fixture {name!r}"
+    )
 
 
 # --------------------------------------------------------------------------- Debian packages
 
 
 def _build_debs(staging: Path) -> None:
-    for tool in ("apt-get", "dpkg-deb"):
-        if shutil.which(tool) is None:
-            raise RuntimeError(f"{tool} is not installed")
-    download = staging / "download"
-    download.mkdir()
-    r = _run(["apt-get", "download", *DEB_PACKAGES], cwd=download)
-    if r.returncode != 0:  # one name unknown to this release: take the others
-        for pkg in DEB_PACKAGES:
-            _run(["apt-get", "download", pkg], cwd=download)
-    debs = sorted(download.glob("*.deb"))
-    if not any(d.name.startswith("ruby-rack_") for d in debs):
-        raise RuntimeError(f"apt-get download failed (no apt lists? run apt-get update): "
-                           f"{r.stderr.strip()[-300:]}")  # fmt: skip
-    root = staging / "root"
-    for deb in debs:
-        x = _run(["dpkg-deb", "-x", deb, root])
-        if x.returncode != 0:
-            raise RuntimeError(f"dpkg-deb -x {deb.name}: {x.stderr.strip()[-300:]}")
-    for p in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        if p.is_symlink() or p.is_file():
-            if not p.name.endswith(".gemspec"):
-                p.unlink()
-        elif p.is_dir() and not any(p.iterdir()):
-            p.rmdir()
-    (staging / "PACKAGES").write_text("".join(f"{d.name}\n" for d in debs))
-    shutil.rmtree(download)
+    debfixtures.extract_debs(
+        staging, DEB_PACKAGES, lambda p: p.name.endswith(".gemspec"), must="ruby-rack"
+    )
 
 
 @pytest.fixture(scope="module")
