@@ -14,7 +14,7 @@ from hullscan.analyzers.lang.node import NodeAnalyzer, NodeRecord, is_installed_
 from hullscan.analyzers.lang.python import PyRecord, PythonAnalyzer
 from hullscan.analyzers.registry import create
 from hullscan.errors import ParseError
-from tests.unit.osfixtures import analyze, assemble
+from tests.unit.osfixtures import PKGDB, analyze, assemble
 
 PY = PythonAnalyzer()
 NODE = NodeAnalyzer()
@@ -237,3 +237,61 @@ def test_node_arbitrary_bytes(data: bytes) -> None:
 
 def test_deeply_nested_json_is_a_parse_error_or_record() -> None:
     _fuzz(NODE, "node_modules/x/package.json", b"[" * 100_000)
+
+
+# --------------------------------------------------------------------------- eggs and conda
+
+PYFIX = PKGDB / "lang" / "python"
+
+
+def test_zipped_egg_single_file_egg_info_and_egg_directories() -> None:
+    egg = PYFIX / "egg-zip" / "kitchen-1.2.6-py2.7.egg"
+    single = PYFIX / "metadata-files" / "distlib-0.3.1-py3.9.egg-info"
+    if not egg.is_file() or not single.is_file():
+        pytest.skip(f"shared fixtures absent: {PYFIX}")
+    site = "usr/lib/python2.7/site-packages"
+    out = assemble(
+        PY,
+        {
+            f"{site}/kitchen-1.2.6-py2.7.egg": egg.read_bytes(),  # Trivy's egg test: kitchen 1.2.6
+            f"{site}/distlib-0.3.1-py3.9.egg-info": single.read_bytes(),
+            f"{site}/six-1.16.0-py3.9.egg/EGG-INFO/PKG-INFO": b"Name: six\nVersion: 1.16.0\n\n",
+            f"{site}/other/EGG-INFO/PKG-INFO": b"Name: nope\nVersion: 1\n\n",  # not in an egg
+        },
+    )
+    assert sorted((p.name, p.version, p.purl) for p in out.packages) == [
+        ("distlib", "0.3.1", "pkg:pypi/distlib@0.3.1"),
+        ("kitchen", "1.2.6", "pkg:pypi/kitchen@1.2.6"),
+        ("six", "1.16.0", "pkg:pypi/six@1.16.0"),
+    ]
+
+
+CONDA_META = json.dumps({
+    "name": "openssl", "version": "3.0.12", "build": "h7f8727e_0", "channel": "pkgs/main",
+    "license": "Apache-2.0", "files": ["lib/libssl.so.3", "bin/openssl", "../../etc/passwd"],
+}).encode()  # fmt: skip
+
+
+def test_conda_meta_records() -> None:
+    """A conda-meta record in conda's documented layout (hand-written: no conda here)."""
+    out = assemble(PY, {"opt/conda/conda-meta/openssl-3.0.12-h7f8727e_0.json": CONDA_META,
+                        "opt/conda/conda-meta/history": b"==> 2024 <=="})  # fmt: skip
+    [p] = out.packages
+    assert (p.type, p.purl, p.licenses) == ("conda", "pkg:conda/openssl@3.0.12", ("Apache-2.0",))
+    assert set(p.files) == {"opt/conda/lib/libssl.so.3", "opt/conda/bin/openssl", "etc/passwd"}
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("site/x.egg", b"not a zip"),
+        ("site/x.egg", b"PK\x05\x06" + b"\0" * 18),  # an empty zip: no EGG-INFO/PKG-INFO
+        ("opt/conda/conda-meta/x.json", b'{"name": 1}'),
+        ("opt/conda/conda-meta/x.json", b'{"name": "a b", "version": "1"}'),
+        ("opt/conda/conda-meta/x.json", b"[" * 50_000),
+    ],
+    ids=["not-zip", "empty-zip", "bad-type", "bad-name", "deep"],
+)
+def test_bad_eggs_and_conda_records_are_parse_errors(path: str, data: bytes) -> None:
+    with pytest.raises(ParseError):
+        PY.analyze_file(path, data)

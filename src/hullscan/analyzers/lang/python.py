@@ -1,10 +1,17 @@
-"""Installed Python distributions: ``*.dist-info/METADATA`` (+ ``RECORD``), ``*.egg-info/PKG-INFO``.
+"""Installed Python distributions: ``*.dist-info/METADATA`` (+ ``RECORD``), ``*.egg-info/PKG-INFO``,
+the single-file ``*.egg-info`` distutils writes, eggs (``foo.egg/EGG-INFO/PKG-INFO`` unzipped,
+``EGG-INFO/PKG-INFO`` inside a zipped ``foo.egg``), and conda's ``conda-meta/*.json``.
 
-Found anywhere in the image (``usr/lib/python3/dist-packages``, a virtualenv, ``/app/...``).
-The interest is by basename (``METADATA``, ``PKG-INFO``, ``RECORD``: one dict lookup per tar
-member); ``analyze_file`` then keeps only files whose parent directory ends in ``.dist-info``
-(``METADATA``, ``RECORD``) or ``.egg-info`` (``PKG-INFO``; the directory form only, not the
-single-file ``foo.egg-info``). Other files with those names give an ``ignored`` record.
+Found anywhere in the image (``usr/lib/python3/dist-packages``, a virtualenv, a
+``pip install --target`` tree, ``/opt/conda``...). The interest is by basename (``METADATA``,
+``PKG-INFO``, ``RECORD``), suffix (``.egg-info``, ``.egg``) and the glob
+``**/conda-meta/*.json``; ``analyze_file`` then keeps only files in the right place (a
+``METADATA`` in a ``.dist-info`` directory...). Other files with those names are ignored.
+
+A conda-meta record (``name``, ``version``, ``license``, ``files`` relative to the environment)
+is a package of type ``conda`` (purl ``pkg:conda/<name>@<version>``; no vulnerability feed
+covers conda's own packages; the Python packages conda installs also have a ``.dist-info``,
+reported as ``pypi``).
 
 ``METADATA``/``PKG-INFO`` are in the core metadata format (RFC 822 style headers, then the
 description as the body). Only the header block is read (up to the first empty line, at most
@@ -27,6 +34,9 @@ import csv
 import io
 import posixpath
 import re
+import struct
+import zipfile
+import zlib
 from collections.abc import Mapping
 from typing import Literal
 
@@ -50,7 +60,7 @@ _VERSION_RE = re.compile(r"[!-~]{1,128}\Z")  # printable ASCII, no whitespace
 class PyRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """``kind``: ``metadata`` (METADATA / PKG-INFO), ``record`` (RECORD) or ``ignored``."""
 
-    kind: Literal["metadata", "record", "ignored"]
+    kind: Literal["metadata", "record", "conda", "ignored"]
     name: str = ""
     version: str = ""
     licenses: tuple[str, ...] = ()
@@ -60,11 +70,24 @@ class PyRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 _IGNORED = PyRecord(kind="ignored")
 
 
-def _kind(path: str) -> Literal["metadata", "record", "ignored"]:
+_Kind = Literal["metadata", "record", "egg", "conda", "ignored"]
+
+
+def _kind(path: str) -> _Kind:
     parent, _, base = path.rpartition("/")
     pdir = parent.rpartition("/")[2]
     if base == "PKG-INFO":
-        return "metadata" if pdir.endswith(".egg-info") and len(pdir) > 9 else "ignored"
+        # foo.egg-info/PKG-INFO, or the EGG-INFO/PKG-INFO of an unzipped foo-1.0-py3.8.egg
+        egg_dir = pdir == "EGG-INFO" and parent.rpartition("/")[0].endswith(".egg")
+        return (
+            "metadata" if (pdir.endswith(".egg-info") and len(pdir) > 9) or egg_dir else "ignored"
+        )
+    if base.endswith(".egg-info") and len(base) > 9:
+        return "metadata"  # the single-file form distutils writes: PKG-INFO content
+    if base.endswith(".egg") and len(base) > 4:
+        return "egg"  # a zipped egg: its EGG-INFO/PKG-INFO
+    if pdir == "conda-meta" and base.endswith(".json"):
+        return "conda"
     if not (pdir.endswith(".dist-info") and len(pdir) > 10):
         return "ignored"
     return "metadata" if base == "METADATA" else "record" if base == "RECORD" else "ignored"
@@ -161,12 +184,84 @@ def pypi_purl(name: str, version: str) -> str:
     return url
 
 
+_MAX_EGG_INFO = 1024 * 1024
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    struct.error,
+    NotImplementedError,
+    RuntimeError,
+    EOFError,
+    OSError,
+    ValueError,
+    IndexError,
+)
+
+
+def read_egg_pkg_info(data: bytes, what: str) -> bytes:
+    """``EGG-INFO/PKG-INFO`` of a zipped egg (bounded: declared size checked before reading)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            info = zf.getinfo("EGG-INFO/PKG-INFO")
+            if info.file_size > _MAX_EGG_INFO:
+                raise ParseError(f"{what}: EGG-INFO/PKG-INFO of {info.file_size} bytes")
+            with zf.open(info) as fh:
+                return fh.read(_MAX_EGG_INFO)
+    except KeyError:
+        raise ParseError(f"{what}: no EGG-INFO/PKG-INFO in the egg") from None
+    except _ZIP_ERRORS as exc:
+        raise ParseError(f"{what}: not a readable egg ({exc})") from None
+
+
+class _CondaMeta(msgspec.Struct):
+    name: str
+    version: str
+    license: str | None = None
+    files: list[str] = []
+
+
+_conda_decoder = msgspec.json.Decoder(_CondaMeta)
+_CONDA_NAME = re.compile(r"[a-z0-9_][a-z0-9._-]{0,199}\Z")
+
+
+def parse_conda_meta(data: bytes, what: str) -> PyRecord:
+    """``conda-meta/<name>-<version>-<build>.json``: one installed conda package."""
+    try:
+        meta = _conda_decoder.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ParseError(f"{what}: not a conda-meta record ({str(exc)[:100]})") from None
+    except RecursionError:
+        raise ParseError(f"{what}: JSON nested too deeply") from None
+    if not _CONDA_NAME.match(meta.name) or not _VERSION_RE.match(meta.version):
+        raise ParseError(f"{what}: invalid conda package {meta.name[:60]!r} {meta.version[:60]!r}")
+    lic = meta.license.strip() if meta.license and len(meta.license) <= _MAX_LICENSE else ""
+    files = tuple(meta.files[:_MAX_RECORD_ROWS])
+    return PyRecord(
+        kind="conda", name=meta.name, version=meta.version,
+        licenses=(lic,) if lic else (), files=files,
+    )  # fmt: skip
+
+
+def conda_purl(name: str, version: str) -> str:
+    url: str = PackageURL(type="conda", name=name, version=version).to_string()
+    return url
+
+
+def _owned(prefix: str, rel_paths: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted({p for p in (_image_path(prefix, x) for x in rel_paths) if p}))
+
+
 class PythonAnalyzer(Analyzer):
-    """Installed Python distributions (dist-info and egg-info directories)."""
+    """Installed Python distributions (dist-info, egg-info, eggs) and conda packages."""
 
     name = "lang/python"
-    version = 1
-    interests = Interests(basenames=("METADATA", "PKG-INFO", "RECORD"))
+    version = 2
+    interests = Interests(
+        basenames=("METADATA", "PKG-INFO", "RECORD"),
+        suffixes=(".egg-info", ".egg"),
+        globs=("**/conda-meta/*.json",),
+    )
     record_type = PyRecord
 
     def analyze_file(self, path: str, data: bytes) -> PyRecord:
@@ -175,13 +270,17 @@ class PythonAnalyzer(Analyzer):
             return parse_metadata(data, path)
         if kind == "record":
             return parse_record(data, path)
+        if kind == "egg":
+            return parse_metadata(read_egg_pkg_info(data, path), path)
+        if kind == "conda":
+            return parse_conda_meta(data, path)
         return _IGNORED
 
     def assemble(self, files: Mapping[str, AnalyzedFile], context: AssembleContext) -> Assembly:
         out = Assembly()
         by_real: dict[str, tuple[str, AnalyzedFile]] = {}
         for path, f in sorted(files.items()):
-            if not isinstance(f.record, PyRecord) or f.record.kind != "metadata":
+            if not isinstance(f.record, PyRecord) or f.record.kind not in ("metadata", "conda"):
                 continue
             kept = by_real.get(f.real_path)
             if kept is None or path == f.real_path:
@@ -189,6 +288,25 @@ class PythonAnalyzer(Analyzer):
         for _, (path, f) in sorted(by_real.items()):
             rec: PyRecord = f.record
             dist_dir = path.rpartition("/")[0]
+            if rec.kind == "conda":
+                prefix = dist_dir.rpartition("/")[0]  # the environment: <prefix>/conda-meta/
+                out.packages.append(
+                    Package(
+                        name=rec.name,
+                        version=rec.version,
+                        type="conda",
+                        purl=PackageURL(
+                            type="conda", name=rec.name, version=rec.version
+                        ).to_string(),
+                        found_by=self.name,
+                        licenses=rec.licenses,
+                        locations=(make_location(path, f.layer),),
+                        files=tuple(
+                            sorted({p for p in (_image_path(prefix, x) for x in rec.files) if p})
+                        ),
+                    )
+                )
+                continue
             owned: tuple[str, ...] = ()
             record_file = files.get(f"{dist_dir}/RECORD") if path.endswith("METADATA") else None
             if record_file is not None and isinstance(record_file.record, PyRecord):
