@@ -18,7 +18,8 @@ ELF structure (sections, segments) is read with pyelftools; the build-info decod
 Python library does, is written here. Only files that are ELF and contain the magic are parsed
 (one ``bytes.find``), so other executables cost almost nothing.
 
-Packages (type ``golang``, OSV ecosystem ``Go``): the main module (its version is ``(devel)``
+Packages (type ``golang``, OSV ecosystem ``Go``): the main module (the main package path for a
+GOPATH build, which has no module line; its version is ``(devel)``
 for a local build unless ``-ldflags -X <pkg>.version=v1.2.3`` says otherwise, as Trivy and
 Syft also read it), every dependency (a replacement with a version stands in for the module it
 replaces), and the standard library as ``pkg:golang/stdlib@1.x.y`` (Go's vulnerability data
@@ -269,7 +270,7 @@ class GoAnalyzer(Analyzer):
     """Modules and the toolchain of Go programs, from their embedded build info."""
 
     name = "lang/go"
-    version = 1
+    version = 2
     interests = Interests(executables=True)
     max_file_size = 512 * 1024 * 1024
     record_type = GoRecord
@@ -292,11 +293,14 @@ class GoAnalyzer(Analyzer):
                 main_path=rec.main_path or None,
                 build_settings=tuple(f"{k}={v}" for k, v in rec.settings),
             )
-            if rec.main is not None:
-                version = rec.main.version
+            # GOPATH builds (Debian's dh-golang) have no "mod" line: the main package path
+            # stands for the program's module, as Syft also reports it
+            main = rec.main or (GoModule(path=rec.main_path) if rec.main_path else None)
+            if main is not None:
+                version = main.version
                 if version in ("", "(devel)"):
-                    version = version_from_ldflags(rec.settings, rec.main.path) or "(devel)"
-                out.packages.append(self._package(rec.main.path, version, rec.main.sum, loc, meta))
+                    version = version_from_ldflags(rec.settings, main.path) or "(devel)"
+                out.packages.append(self._package(main.path, version, main.sum, loc, meta))
             for dep in rec.deps:
                 out.packages.append(self._package(dep.path, dep.version, dep.sum, loc, meta))
             std = stdlib_version(rec.go_version)
