@@ -10,6 +10,7 @@ import msgspec
 
 from hullscan.analyzers import registry
 from hullscan.analyzers.drift import find_drift
+from hullscan.analyzers.ownership import drop_os_owned
 from hullscan.events import ProgressObserver
 from hullscan.image.detect import open_source as _open_source
 from hullscan.image.source import Source
@@ -22,6 +23,10 @@ from hullscan.walk.squash import Squasher
 
 if TYPE_CHECKING:
     from hullscan.match.explain import Explanation
+
+
+#: Analyzers whose packages are dropped when an OS package owns the file (docs/languages.md).
+CLASSIFIERS = frozenset({"lang/binary"})
 
 
 def open_source(spec: str, options: ScanOptions | None = None) -> Source:
@@ -56,13 +61,14 @@ def sbom(
         if isinstance(target, str):
             source.close()
     squashed = Squasher(analyzers, opts.limits).squash(layers)
-    drift, drift_warnings = find_drift(squashed.packages)
+    packages = drop_os_owned(squashed.packages, CLASSIFIERS)
+    drift, drift_warnings = find_drift(packages)
     return SBOM(
         tool_version=__version__,
         target=info.target,
         distro=squashed.distro,
         layers=tuple(ref for ref, _ in layers),
-        packages=tuple(squashed.packages),
+        packages=tuple(packages),
         statuses=tuple(squashed.statuses),
         warnings=(*info.warnings, *squashed.warnings, *drift_warnings),
         drift=tuple(drift),

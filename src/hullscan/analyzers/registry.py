@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable
 
 from hullscan.analyzers.base import Analyzer
+from hullscan.analyzers.lang.binaries import BinaryClassifierAnalyzer
 from hullscan.analyzers.lang.dotnet import DotnetDepsAnalyzer
 from hullscan.analyzers.lang.golang import GoAnalyzer
 from hullscan.analyzers.lang.java import JavaAnalyzer
@@ -34,6 +35,7 @@ ALL_ANALYZERS: tuple[type[Analyzer], ...] = (
     PhpComposerAnalyzer,
     DotnetDepsAnalyzer,
     LockfileAnalyzer,
+    BinaryClassifierAnalyzer,
 )
 
 
