@@ -96,6 +96,10 @@ class Analyzer(ABC):
     # Analyzers whose results others need (os-release before package analyzers).
     order: ClassVar[int] = 100
 
+    #: ``wants`` is asked only for files of at least this size (it runs on the walker's hot
+    #: path: a million-file layer must not pay a method call per file for it).
+    wants_min_size: ClassVar[int] = 0
+
     def wants(self, path: str, size: int) -> bool:
         """Fallback for interests that cannot be declared statically. Path and size only."""
         return False

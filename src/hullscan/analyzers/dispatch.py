@@ -80,6 +80,7 @@ class Dispatch:
             self._suffix_tuple,
         )
         glob_re, globs, fallback = self._glob_re, self._globs, self._fallback
+        fallback_min = min((a.wants_min_size for a in fallback), default=0)
         empty = _EMPTY
 
         def match(path: str, size: int) -> list[Analyzer]:
@@ -106,9 +107,10 @@ class Dispatch:
             if glob_re is not None and glob_re.match(path):
                 # The combined regex says "some glob matches"; find all of them (rare path).
                 found = _add(found, [a for g, a in globs if _compiled(g).match(path)])
-            for a in fallback:
-                if a.wants(path, size):
-                    found = _add(found, [a])
+            if fallback and size >= fallback_min:
+                for a in fallback:
+                    if size >= a.wants_min_size and a.wants(path, size):
+                        found = _add(found, [a])
             return found or empty
 
         return match

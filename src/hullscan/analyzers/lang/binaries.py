@@ -75,6 +75,7 @@ import msgspec
 from packageurl import PackageURL
 
 from hullscan.analyzers.base import (
+    EXEC_MIN_SIZE,
     AnalyzedFile,
     Analyzer,
     AssembleContext,
@@ -670,6 +671,8 @@ class BinaryClassifierAnalyzer(Analyzer):
     interests = Interests(executables=True, basenames=BASENAMES)
     max_file_size = MAX_FILE_SIZE
     record_type = BinaryRecord
+
+    wants_min_size = EXEC_MIN_SIZE  # every library of interest is far larger
 
     def wants(self, path: str, size: int) -> bool:
         base = path[path.rfind("/") + 1 :]
