@@ -15,9 +15,10 @@ file                       what is read
 ``requirements*.txt``      lines pinned with ``==``/``===`` (parsed by ``packaging``'s PEP 508
                            parser; ``-r``/``-e``/options, unpinned and URL requirements skipped)
 ``poetry.lock``            ``[[package]]`` name, version, ``category``/``groups`` (dev)
-``Pipfile.lock``           ``default`` and ``develop`` (dev) entries with ``version: ==x``
+``Pipfile.lock``           every category (``develop`` is dev) with ``version: ==x``
 ``uv.lock``                ``[[package]]`` name, version (``editable``/``virtual`` sources: the
-                           project itself, skipped)
+                           project itself, skipped); dev when only the project's
+                           ``dev-dependencies`` reach it in the dependency graph
 ``pdm.lock``               ``[[package]]`` name, version, ``groups``
 ``package-lock.json``      v1 ``dependencies`` tree; v2/v3 ``packages`` (``node_modules/...``
                            entries; links and workspace folders skipped), ``dev``/``devOptional``
@@ -247,17 +248,65 @@ def parse_pdm_lock(data: bytes, what: str) -> tuple[Declared, ...]:
 
 
 def parse_uv_lock(data: bytes, what: str) -> tuple[Declared, ...]:
-    return _toml_packages(data, what, _uv_kind)
+    """uv records dev groups only on the project's own entries (``dev-dependencies``): a
+    package is dev when only the dev groups reach it through the dependency graph."""
+    doc = _toml(data, what)
+    entries = [p for p in _list(doc.get("package", []), what) if isinstance(p, dict)]
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for p in entries:
+        name = _str(p.get("name"))
+        if name:
+            by_name.setdefault(name, []).append(p)
+
+    def refs(value: Any) -> Iterator[dict[str, Any]]:
+        if isinstance(value, list):
+            yield from (r for r in value if isinstance(r, dict))
+        elif isinstance(value, dict):  # {group or extra: [refs]}
+            for group in value.values():
+                yield from refs(group)
+
+    def reach(roots: list[dict[str, Any]]) -> set[int]:
+        seen: set[int] = set()
+        todo = list(roots)
+        while todo:
+            ref = todo.pop()
+            for p in by_name.get(_str(ref.get("name")) or "", ()):
+                if ref.get("version") not in (None, p.get("version")) or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                todo.extend(refs(p.get("dependencies")))
+                extras = ref.get("extra")
+                optional = p.get("optional-dependencies")
+                if isinstance(extras, list) and isinstance(optional, dict):
+                    for extra in extras:
+                        todo.extend(refs(optional.get(extra)))
+        return seen
+
+    projects = [p for p in entries if _uv_kind(p) is None]
+    runtime_roots = [r for p in projects for key in ("dependencies", "optional-dependencies")
+                     for r in refs(p.get(key))]  # fmt: skip
+    dev_roots = [r for p in projects for r in refs(p.get("dev-dependencies"))]
+    runtime_ids, dev_ids = reach(runtime_roots), reach(dev_roots)
+
+    def items() -> Iterator[Declared | None]:
+        for p in entries:
+            if _uv_kind(p) is None:
+                continue
+            dev = id(p) in dev_ids and id(p) not in runtime_ids
+            yield _declared("pypi", _str(p.get("name")), _str(p.get("version")), dev)
+
+    return _collect(items(), what)
 
 
 def parse_pipfile_lock(data: bytes, what: str) -> tuple[Declared, ...]:
     doc = _dict(_json(data, what), what)
 
     def items() -> Iterator[Declared | None]:
-        for section, dev in (("default", False), ("develop", True)):
-            entries = doc.get(section) or {}
-            if not isinstance(entries, dict):
-                raise ParseError(f"{what}: {section} is not a mapping")
+        # "default", "develop" (dev) and any custom category pipenv locked (runtime)
+        for section, entries in doc.items():
+            if section == "_meta" or not isinstance(entries, dict):
+                continue
+            dev = section == "develop"
             for name, entry in entries.items():
                 version = _str(entry.get("version")) if isinstance(entry, dict) else None
                 if version and version.startswith("=="):
