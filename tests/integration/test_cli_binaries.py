@@ -42,3 +42,22 @@ def test_owned_binaries_are_left_to_dpkg_and_copies_are_reported(
     classified = [(p["purl"], p["locations"][0]["path"]) for p in packages
                   if p["found_by"] == "lang/binary"]  # fmt: skip
     assert classified == [(f"pkg:generic/bash@{upstream}", "opt/tools/bash")]
+
+
+def test_cyclonedx_carries_the_cpe_and_the_evidence(sandbox: Sandbox, image: Path) -> None:
+    out = sandbox.root / "bom.json"
+    r = run_cli("sbom", image, "-f", "cyclonedx", "-o", out, "--no-cache", "-q", sandbox=sandbox)
+    assert r.returncode == 0, r.describe()
+    import json
+
+    doc = json.loads(out.read_text())
+    [bash] = [c for c in doc["components"] if c.get("purl", "").startswith("pkg:generic/bash@")]
+    assert bash["cpe"].startswith("cpe:2.3:a:gnu:bash:")
+    props = {p["name"]: p["value"] for p in bash["properties"]}
+    assert "Bash version" in props["hullscan:binary:evidence"]
+    from hullscan.report.registry import read_sbom
+
+    with out.open() as fh:
+        back = read_sbom(fh)
+    [again] = [p for p in back.packages if p.purl.startswith("pkg:generic/bash@")]
+    assert again.metadata is not None and again.metadata.cpes == (bash["cpe"],)  # type: ignore[union-attr]

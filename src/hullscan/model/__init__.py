@@ -4,6 +4,7 @@ from hullscan.model.distro import Distro
 from hullscan.model.location import LayerRef, Location
 from hullscan.model.metadata import (
     ApkMeta,
+    BinaryMeta,
     DpkgMeta,
     GoMeta,
     JavaMeta,
@@ -32,5 +33,6 @@ __all__ = [
     "JavaMeta",
     "GoMeta",
     "LockMeta",
+    "BinaryMeta",
     "Target",
 ]

@@ -66,4 +66,15 @@ class LockMeta(msgspec.Struct, frozen=True, kw_only=True, tag="lock"):
     dev: bool = False
 
 
-PackageMetadata = DpkgMeta | ApkMeta | RpmMeta | JavaMeta | GoMeta | LockMeta
+class BinaryMeta(msgspec.Struct, frozen=True, kw_only=True, tag="binary"):
+    """How a binary classifier identified a file: the text matched (``evidence``), where
+    (``offset``), how (``method``: ``pattern``, ``nearest``, ``symbol``) and the product's
+    CPE 2.3 names (for CPE-keyed advisories)."""
+
+    evidence: str
+    offset: int | None = None
+    method: str | None = None
+    cpes: tuple[str, ...] = ()
+
+
+PackageMetadata = DpkgMeta | ApkMeta | RpmMeta | JavaMeta | GoMeta | LockMeta | BinaryMeta

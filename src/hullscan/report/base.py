@@ -33,6 +33,7 @@ from hullscan.model import (
     SBOM,
     AnalyzerStatus,
     ApkMeta,
+    BinaryMeta,
     Distro,
     DpkgMeta,
     FileError,
@@ -158,6 +159,7 @@ METADATA_TYPES: dict[str, type[PackageMetadata]] = {
     "java": JavaMeta,
     "go": GoMeta,
     "lock": LockMeta,
+    "binary": BinaryMeta,
 }
 _IMAGE_SCALARS = ("kind", "manifest_digest", "config_digest", "image_id", "os", "architecture",
                   "variant", "created", "user")  # fmt: skip

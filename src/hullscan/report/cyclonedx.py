@@ -109,12 +109,14 @@ def _package_component(p: Package, ref: str) -> Component:
         purl: PackageURL | None = PackageURL.from_string(p.purl)
     except ValueError:
         purl = None
+    cpes = getattr(p.metadata, "cpes", ())
     return Component(
         name=p.name,
         version=p.version,
         type=ComponentType.LIBRARY,
         bom_ref=ref,
         purl=purl,
+        cpe=cpes[0] if cpes else None,
         description=description if isinstance(description, str) else None,
         licenses=_licenses(p.licenses),
         properties=_properties(package_properties(p)),

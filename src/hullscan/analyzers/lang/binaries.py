@@ -86,7 +86,7 @@ from hullscan.analyzers.base import (
 from hullscan.analyzers.base import location as make_location
 from hullscan.analyzers.lang.elf import ElfImage
 from hullscan.errors import ParseError
-from hullscan.model import Package
+from hullscan.model import BinaryMeta, Package
 
 ELF_MAGIC = b"\x7fELF"
 MAX_FILE_SIZE = 512 * 1024 * 1024  # as the Go and Rust analyzers (same files offered)
@@ -700,6 +700,9 @@ class BinaryClassifierAnalyzer(Analyzer):
                         purl=generic_purl(m.product, m.version),
                         found_by=self.name,
                         locations=loc,
+                        metadata=BinaryMeta(
+                            evidence=m.evidence, offset=m.offset, method=m.method, cpes=m.cpes
+                        ),
                     )
                 )
         return out
