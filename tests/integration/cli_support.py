@@ -206,7 +206,11 @@ def debian_fixture_or_skip(cache_dir: Path) -> DebianFixture:
 
 
 def deb_rows(sbom: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    return sorted((p["name"], p["version"], p["arch"]) for p in sbom["packages"])
+    """(name, version, arch) of the dpkg packages (binary classifiers may add others: a file a
+    removed dpkg database no longer owns is reported by its upstream product)."""
+    return sorted(
+        (p["name"], p["version"], p["arch"]) for p in sbom["packages"] if p["type"] == "deb"
+    )
 
 
 def deb_sources(sbom: Mapping[str, Any]) -> dict[str, str]:

@@ -295,3 +295,24 @@ def test_conda_meta_records() -> None:
 def test_bad_eggs_and_conda_records_are_parse_errors(path: str, data: bytes) -> None:
     with pytest.raises(ParseError):
         PY.analyze_file(path, data)
+
+
+def test_npm_workspace_links_are_not_installed_packages() -> None:
+    manifest = json.dumps({"name": "@acme/ws", "version": "1.0.0"}).encode()
+    lodash = json.dumps({"name": "lodash", "version": "4.17.21"}).encode()
+    out = assemble(
+        NODE,
+        {"app/packages/ws/package.json": manifest,
+         "app/node_modules/lodash/package.json": lodash,
+         "app/node_modules/.pnpm/x@1.0.0/node_modules/x/package.json":
+             json.dumps({"name": "x", "version": "1.0.0"}).encode()},
+        links={"app/node_modules/@acme/ws/package.json": "app/packages/ws/package.json",
+               "app/node_modules/x/package.json":
+                   "app/node_modules/.pnpm/x@1.0.0/node_modules/x/package.json"},
+    )  # fmt: skip
+    found = sorted((p.name, p.locations[0].path) for p in out.packages)
+    # the workspace link is skipped; pnpm's link into its store counts once, at the store
+    assert found == [
+        ("lodash", "app/node_modules/lodash/package.json"),
+        ("x", "app/node_modules/.pnpm/x@1.0.0/node_modules/x/package.json"),
+    ]

@@ -8,7 +8,10 @@ keeps only a ``package.json`` whose directory sits directly under a ``node_modul
 own, the test fixtures and sub-package manifests inside an installed package such as
 ``node_modules/resolve/test/resolver/baz/package.json``) gives an ``ignored`` record. A fixture
 that itself sits under a nested ``node_modules`` directory inside a package is indistinguishable
-from an install and is reported.
+from an install and is reported. Workspace packages (``node_modules/<name>`` a symlink to a
+folder of the project, as npm, yarn and pnpm link them) are the project's own code: not
+reported; pnpm's links into its store count once, at the store path. Bundled dependencies are
+ordinary nested ``node_modules`` entries and are reported.
 
 Read: ``name`` and ``version`` (strings, required: a manifest without them, or with a name that
 is not a valid npm name, raises ``ParseError``), ``license`` (a string or ``{"type": ...}``)
@@ -102,7 +105,7 @@ class NodeAnalyzer(Analyzer):
     """Installed npm packages (node_modules trees of npm, yarn and pnpm)."""
 
     name = "lang/node"
-    version = 1
+    version = 2
     interests = Interests(basenames=("package.json",))
     max_file_size = 4 * 1024 * 1024
     record_type = NodeRecord
@@ -117,6 +120,11 @@ class NodeAnalyzer(Analyzer):
         for path, f in sorted(files.items()):
             rec = f.record
             if not isinstance(rec, NodeRecord) or rec.kind != "package":
+                continue
+            if f.real_path != path:
+                # A link: into pnpm's store (the package is reported at its real path there)
+                # or to a folder of the project (a workspace package of npm, yarn or pnpm:
+                # the project's own code, not an install). Either way not reported here.
                 continue
             out.packages.append(
                 Package(
