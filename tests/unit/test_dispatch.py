@@ -50,3 +50,48 @@ def test_dispatch_match(path: str, size: int, expected: set[str]) -> None:
     found = table.match(path, size)
     assert {a.name for a in found} == expected
     assert len(found) == len(set(found))  # no analyzer twice
+
+
+class _WildEnd(PkgFileAnalyzer):
+    name = "test/wildend"
+    interests = Interests(globs=("opt/*/rel*", "**/requirements*.txt"))
+
+
+def test_glob_suffix_prefilter() -> None:
+    """Globs ending in a literal are tried only on paths with that ending; a glob ending in a
+    wildcard turns the prefilter off (it must still match)."""
+    literal = Dispatch([_Globby()])
+    assert literal._glob_suffixes == ("package.json", "release")
+    wild = Dispatch([_WildEnd()])
+    assert wild._glob_suffixes is None
+    assert [a.name for a in wild.match("opt/java/release-notes", 1)] == ["test/wildend"]
+    assert [a.name for a in wild.match("srv/requirements-dev.txt", 1)] == ["test/wildend"]
+    assert wild.match("srv/requirements-dev.in", 1) == []
+
+
+class _Patterns(PkgFileAnalyzer):
+    name = "test/patterns"
+    interests = Interests(
+        suffixes=(".deps.json", ".jar"),
+        basename_patterns=(("requirements", ".txt"),),
+        parent_names=(("conda-meta", ".json"),),
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "wanted"),
+    [
+        ("app/App.deps.json", True),
+        ("app/x.json", False),
+        ("lib/a.jar", True),
+        ("srv/requirements.txt", True),
+        ("requirements-dev.txt", True),
+        ("srv/notes.txt", False),
+        ("srv/requirements.in", False),
+        ("opt/conda/conda-meta/openssl-3.0.json", True),
+        ("opt/conda/other/openssl-3.0.json", False),
+        ("conda-meta.json", False),
+    ],
+)
+def test_extension_indexed_interests(path: str, wanted: bool) -> None:
+    assert (Dispatch([_Patterns()]).match(path, 1) != []) == wanted

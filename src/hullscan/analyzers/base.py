@@ -38,7 +38,8 @@ class Interests:
     ``dirs`` matches files directly inside a directory (``var/lib/dpkg/status.d``);
     ``dir_suffixes`` matches files directly inside a directory whose name ends with a suffix
     (``("var/lib/dpkg/info", ".list")``); ``globs`` are fnmatch patterns over the whole path
-    (``*`` does not cross ``/``; ``**/`` matches any number of directories).
+    (``*`` does not cross ``/``; ``**/`` matches any number of directories) — a regex per path:
+    prefer ``basename_patterns`` and ``parent_names``, which cost one dict lookup by extension.
     """
 
     paths: tuple[str, ...] = ()
@@ -46,6 +47,10 @@ class Interests:
     dirs: tuple[str, ...] = ()
     dir_suffixes: tuple[tuple[str, str], ...] = ()
     suffixes: tuple[str, ...] = ()
+    # (basename prefix, suffix): ``("requirements", ".txt")`` is ``requirements*.txt`` anywhere
+    basename_patterns: tuple[tuple[str, str], ...] = ()
+    # (parent directory name, suffix): ``("conda-meta", ".json")`` is ``**/conda-meta/*.json``
+    parent_names: tuple[tuple[str, str], ...] = ()
     globs: tuple[str, ...] = ()
     # Every regular file with an executable bit and at least EXEC_MIN_SIZE bytes, wherever it
     # is (compiled programs: Go and Rust binaries, binary classifiers).

@@ -641,7 +641,7 @@ class LockfileAnalyzer(Analyzer):
 
     name = "lang/lockfiles"
     version = 1
-    interests = Interests(basenames=tuple(PARSERS), globs=("**/requirements*.txt",))
+    interests = Interests(basenames=tuple(PARSERS), basename_patterns=(("requirements", ".txt"),))
     max_file_size = 32 * 1024 * 1024
     record_type = LockRecord
 

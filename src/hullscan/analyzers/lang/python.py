@@ -260,7 +260,7 @@ class PythonAnalyzer(Analyzer):
     interests = Interests(
         basenames=("METADATA", "PKG-INFO", "RECORD"),
         suffixes=(".egg-info", ".egg"),
-        globs=("**/conda-meta/*.json",),
+        parent_names=(("conda-meta", ".json"),),
     )
     record_type = PyRecord
 
