@@ -117,6 +117,10 @@ class Analyzer(ABC):
     def assemble(self, files: Mapping[str, AnalyzedFile], context: AssembleContext) -> Assembly:
         """Join the squashed per-file records into packages (or a distro)."""
 
+    def package_at(self, f: AnalyzedFile, **fields: Any) -> Package:
+        """A package found by this analyzer, located at the file ``f`` was read from."""
+        return Package(found_by=self.name, locations=(location(f.real_path, f.layer),), **fields)
+
     # -- encoding of records for the layer cache and the process pool --------------------
     def encode(self, record: Any) -> bytes:
         return msgspec.msgpack.encode(record)

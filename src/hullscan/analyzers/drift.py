@@ -25,8 +25,8 @@ from hullscan.model import LockMeta, Package
 from hullscan.model.namespaces import normalize_package
 from hullscan.model.sbom import Drift
 
-# purl types whose names compare as the vulnerability namespaces compare them
-_NAMESPACE_OF = {t: t for t in ("pypi", "npm", "gem", "composer", "nuget", "cargo", "golang")}
+# purl types whose names compare as their vulnerability namespace compares them
+_NORMALIZED = frozenset({"pypi", "npm", "gem", "composer", "nuget", "cargo", "golang"})
 
 
 def _version(p: Package) -> str:
@@ -37,8 +37,9 @@ def _version(p: Package) -> str:
 
 
 def _key(p: Package) -> tuple[str, str]:
-    ns = _NAMESPACE_OF.get(p.type)
-    return p.type, normalize_package(ns, p.name) if ns else p.name
+    if p.type in _NORMALIZED:
+        return p.type, normalize_package(p.type, p.name)
+    return p.type, p.name
 
 
 def _in_scope(installed: Package, manifest: str) -> bool:

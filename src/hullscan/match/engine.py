@@ -247,6 +247,19 @@ class _Enrichment:
             self._kev[cve] = False if entry is None else entry.date_added
         return self._kev[cve]
 
+    def kev_epss(self, cves: Iterable[str]) -> tuple[bool, str | None, tuple[float, float] | None]:
+        """(in KEV, the first known date added, the highest (EPSS, percentile)) of ``cves``."""
+        in_kev, kev_date = False, None
+        best: tuple[float, float] | None = None
+        for cve in cves:
+            k = self.kev(cve)
+            if k is not False and not in_kev:
+                in_kev, kev_date = True, k if isinstance(k, str) else None
+            e = self.epss(cve)
+            if e is not None and (best is None or e[0] > best[0]):
+                best = e
+        return in_kev, kev_date, best
+
     def epss(self, cve: str) -> tuple[float, float] | None:
         if cve not in self._epss:
             e = self.store.epss(cve)
@@ -478,22 +491,8 @@ class Matcher:
                 if chosen is None and cve_sevs:
                     chosen = _best_cvss([sev for sev in cve_sevs if sev.type in _CVSS_ORDER])
         rating = _rating(chosen)
-        score = chosen.score if chosen is not None else None
-        if score is None:
-            score = RATING_SCORES[rating] if rating != "unknown" else _best_cvss_score(severities)
-        kev_date: str | None = None
-        in_kev = False
-        epss: float | None = None
-        percentile: float | None = None
-        kev_of = enrich.kev
-        epss_of = enrich.epss
-        for cve in cves:
-            k = kev_of(cve)
-            if k is not False and not in_kev:
-                in_kev, kev_date = True, k if isinstance(k, str) else None
-            e = epss_of(cve)
-            if e is not None and (epss is None or e[0] > epss):
-                epss, percentile = e
+        score = _score(chosen, rating, severities)
+        in_kev, kev_date, best_epss = enrich.kev_epss(cves)
         return Finding(
             id=primary,
             aliases=aliases,
@@ -507,8 +506,8 @@ class Matcher:
             severities=severities,
             kev=in_kev,
             kev_date_added=kev_date,
-            epss=epss,
-            epss_percentile=percentile,
+            epss=best_epss[0] if best_epss else None,
+            epss_percentile=best_epss[1] if best_epss else None,
             malicious=adv.malicious or adv.id.startswith("MAL-"),
             compared=bool(ev.affected),
             summary=adv.summary,
@@ -591,19 +590,8 @@ class Matcher:
         severities = _all_severities_ordered(ordered, cves, enrich)
         chosen = _choose_severity_ordered(ordered, cves, enrich)
         rating = _rating(chosen)
-        score = chosen.score if chosen is not None and chosen.score is not None else None
-        if score is None:
-            score = RATING_SCORES[rating] if rating != "unknown" else _best_cvss_score(severities)
-        kev_date: str | None = None
-        in_kev = False
-        best_epss: tuple[float, float] | None = None
-        for cve in cves:
-            k = enrich.kev(cve)
-            if k is not False and not in_kev:
-                in_kev, kev_date = True, k if isinstance(k, str) else None
-            e = enrich.epss(cve)
-            if e is not None and (best_epss is None or e[0] > best_epss[0]):
-                best_epss = e
+        score = _score(chosen, rating, severities)
+        in_kev, kev_date, best_epss = enrich.kev_epss(cves)
         return Finding(
             id=primary,
             aliases=aliases,
@@ -760,6 +748,13 @@ def _best_cvss(sevs: Sequence[Severity]) -> Severity | None:
         enumerate(usable),
         key=lambda p: (p[1].source != "nvd", _CVSS_ORDER.get(p[1].type, 9), p[0]),
     )[1]
+
+
+def _score(chosen: Severity | None, rating: str, severities: Sequence[Severity]) -> float | None:
+    """The chosen rating's score, else the rating's number, else the best CVSS score seen."""
+    if chosen is not None and chosen.score is not None:
+        return chosen.score
+    return RATING_SCORES[rating] if rating != "unknown" else _best_cvss_score(severities)
 
 
 def _best_cvss_score(sevs: Sequence[Severity]) -> float | None:

@@ -83,10 +83,9 @@ from hullscan.analyzers.base import (
     Interests,
     unique_files,
 )
-from hullscan.analyzers.base import location as make_location
 from hullscan.analyzers.lang.elf import ElfImage
 from hullscan.errors import ParseError
-from hullscan.model import BinaryMeta, Package
+from hullscan.model import BinaryMeta
 
 ELF_MAGIC = b"\x7fELF"
 MAX_FILE_SIZE = 512 * 1024 * 1024  # as the Go and Rust analyzers (same files offered)
@@ -690,16 +689,14 @@ class BinaryClassifierAnalyzer(Analyzer):
             rec = f.record
             if not isinstance(rec, BinaryRecord) or rec.kind != "binary":
                 continue
-            loc = (make_location(f.real_path, f.layer),)
             for m in rec.matches:
                 out.packages.append(
-                    Package(
+                    self.package_at(
+                        f,
                         name=m.product,
                         version=m.version,
                         type="generic",
                         purl=generic_purl(m.product, m.version),
-                        found_by=self.name,
-                        locations=loc,
                         metadata=BinaryMeta(
                             evidence=m.evidence, offset=m.offset, method=m.method, cpes=m.cpes
                         ),

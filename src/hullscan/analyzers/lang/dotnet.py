@@ -60,9 +60,7 @@ from hullscan.analyzers.base import (
     Interests,
     unique_files,
 )
-from hullscan.analyzers.base import location as make_location
 from hullscan.errors import ParseError
-from hullscan.model import Package
 
 MAX_SIZE = 32 * 1024 * 1024
 MAX_LIBRARIES = 50_000
@@ -217,13 +215,12 @@ class DotnetDepsAnalyzer(Analyzer):
                 if lib.kind == "project":
                     continue
                 out.packages.append(
-                    Package(
+                    self.package_at(
+                        f,
                         name=lib.name,
                         version=lib.version,
                         type="nuget",
                         purl=nuget_purl(lib.name, lib.version),
-                        found_by=self.name,
-                        locations=(make_location(where, f.layer),),
                     )
                 )
         return out

@@ -52,9 +52,8 @@ from hullscan.analyzers.base import (
     Interests,
     unique_files,
 )
-from hullscan.analyzers.base import location as make_location
 from hullscan.errors import ParseError
-from hullscan.model import LockMeta, Package
+from hullscan.model import LockMeta
 from hullscan.model.namespaces import normalize_package
 
 MAX_ENTRIES = 100_000
@@ -658,16 +657,14 @@ class LockfileAnalyzer(Analyzer):
             rec = f.record
             if not isinstance(rec, LockRecord) or rec.kind != "lock":
                 continue
-            loc = (make_location(f.real_path, f.layer),)
             for d in rec.packages:
                 out.packages.append(
-                    Package(
+                    self.package_at(
+                        f,
                         name=d.name,
                         version=d.version,
                         type=d.type,
                         purl=purl_of(d),
-                        found_by=self.name,
-                        locations=loc,
                         metadata=LockMeta(format=rec.format, dev=d.dev),
                         relationship="declared",
                     )

@@ -50,9 +50,7 @@ from hullscan.analyzers.base import (
     Interests,
     unique_files,
 )
-from hullscan.analyzers.base import location as make_location
 from hullscan.errors import ParseError
-from hullscan.model import Package
 
 MAX_SIZE = 32 * 1024 * 1024
 MAX_PACKAGES = 50_000
@@ -189,14 +187,13 @@ class PhpComposerAnalyzer(Analyzer):
             out.errors.extend((where, e) for e in rec.errors)
             for p in rec.packages:
                 out.packages.append(
-                    Package(
+                    self.package_at(
+                        f,
                         name=p.name,
                         version=p.version,
                         type="composer",
                         purl=composer_purl(p.name, p.version),
-                        found_by=self.name,
                         licenses=p.licenses,
-                        locations=(make_location(where, f.layer),),
                     )
                 )
         return out

@@ -63,9 +63,7 @@ from hullscan.analyzers.base import (
     Interests,
     unique_files,
 )
-from hullscan.analyzers.base import location as make_location
 from hullscan.errors import ParseError
-from hullscan.model import Package
 
 MAX_SIZE = 1024 * 1024
 _MAX_LITERAL = 4096
@@ -369,14 +367,13 @@ class RubyGemsAnalyzer(Analyzer):
             if not isinstance(rec, GemRecord) or rec.kind != "package":
                 continue
             out.packages.append(
-                Package(
+                self.package_at(
+                    f,
                     name=rec.name,
                     version=rec.version,
                     type="gem",
                     purl=gem_purl(rec.name, rec.version),
-                    found_by=self.name,
                     licenses=rec.licenses,
-                    locations=(make_location(f.real_path, f.layer),),
                 )
             )
         return out

@@ -30,10 +30,8 @@ from hullscan.analyzers.base import (
     Interests,
     unique_files,
 )
-from hullscan.analyzers.base import location as make_location
 from hullscan.analyzers.lang.elf import ElfImage
 from hullscan.errors import ParseError
-from hullscan.model import Package
 
 SECTION = ".dep-v0"
 MAX_SECTION = 8 * 1024 * 1024
@@ -131,18 +129,16 @@ class RustAnalyzer(Analyzer):
             rec = f.record
             if not isinstance(rec, RustRecord) or rec.kind != "binary":
                 continue
-            loc = (make_location(f.real_path, f.layer),)
             for crate in rec.crates:
                 if crate.kind == "build":
                     continue
                 out.packages.append(
-                    Package(
+                    self.package_at(
+                        f,
                         name=crate.name,
                         version=crate.version,
                         type="cargo",
                         purl=cargo_purl(crate.name, crate.version),
-                        found_by=self.name,
-                        locations=loc,
                     )
                 )
         return out
