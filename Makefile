@@ -17,10 +17,10 @@ dev: $(BIN)/hullscan
 
 # Debian packages the fixtures, oracles and the HTML report test need (debootstrap, dpkg-query,
 # rpm, chromium, go for `go version -m`, strip, ruby for Gem::Specification,
-# composer). Root only.
+# composer, docker-registry + skopeo + htpasswd for the registry tests). Root only.
 system-deps:
 	@if [ "$$(id -u)" = 0 ]; then \
-	  missing=""; for c in debootstrap:debootstrap dpkg-query:dpkg rpm:rpm zstd:zstd chromium:chromium go:golang-go strip:binutils ruby:ruby composer:composer; do \
+	  missing=""; for c in debootstrap:debootstrap dpkg-query:dpkg rpm:rpm zstd:zstd chromium:chromium go:golang-go strip:binutils ruby:ruby composer:composer docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils; do \
 	    command -v $${c%%:*} >/dev/null || missing="$$missing $${c##*:}"; done; \
 	  /usr/bin/python3 -c 'import rpm' 2>/dev/null || missing="$$missing python3-rpm"; \
 	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \

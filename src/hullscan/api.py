@@ -30,10 +30,11 @@ CLASSIFIERS = frozenset({"lang/binary"})
 
 
 def open_source(spec: str, options: ScanOptions | None = None) -> Source:
-    """``docker-archive:PATH``, ``oci-dir:PATH[:REF]``, ``oci-archive:PATH``, ``dir:PATH``, or a
-    bare path whose kind is detected."""
+    """``docker-archive:PATH``, ``oci-dir:PATH[:REF]``, ``oci-archive:PATH``, ``dir:PATH``, a
+    bare path whose kind is detected, or an image reference (``nginx:1.25``,
+    ``registry:REF``) read from its registry."""
     opts = options or ScanOptions()
-    return _open_source(spec, limits=opts.limits)
+    return _open_source(spec, limits=opts.limits, registry=opts.registry)
 
 
 def sbom(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hullscan.image.limits import DEFAULT_LIMITS, Limits
+from hullscan.image.registry.settings import RegistrySettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,3 +17,4 @@ class ScanOptions:
     analyzers: tuple[str, ...] | None = None  # None = all
     workers: int | None = None  # None = os.cpu_count()
     limits: Limits = field(default=DEFAULT_LIMITS)
+    registry: RegistrySettings = field(default_factory=RegistrySettings)

@@ -495,9 +495,9 @@ def missing_path(d: Path) -> str:
     return str(d / "does-not-exist.tar")
 
 
-@case("registry references are not supported")
-def registry_reference(d: Path) -> str:
-    return "docker.io/library/alpine:3.20"
+@case("invalid image reference", "lowercase")
+def bad_registry_reference(d: Path) -> str:
+    return "registry:docker.io/Library/alpine:3.20"
 
 
 @case("docker save")

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from hullscan.errors import ImageError, SourceNotFoundError, UsageError
-from hullscan.image import detect
 from hullscan.image.archive import DockerArchiveSource
 from hullscan.image.detect import looks_like_reference, open_source, split_path_ref
 from hullscan.image.limits import Limits
 from hullscan.image.oci import OciArchiveSource, OciDirSource
+from hullscan.image.reference import parse_reference
+from hullscan.image.registry.source import RegistrySource
 from hullscan.image.rootfs import RootfsSource
 from tests.images.builder import Entry, build_image, layer_tar
 
@@ -113,36 +114,55 @@ def test_split_path_ref(tmp_path: Path) -> None:
         "localhost:5000/team/app:v1",
     ],
 )
-def test_registry_reference_is_usage_error(spec: str) -> None:
-    with pytest.raises(UsageError) as ei:
-        open_source(spec)
-    msg = str(ei.value)
-    assert "registry references are not supported yet" in msg
-    assert "docker-archive:" in msg and "\n" not in msg
+def test_registry_reference_opens_registry_source(spec: str) -> None:
+    # Nothing is fetched until resolve(): the source only holds the normalized reference.
+    src = open_source(spec)
+    try:
+        assert isinstance(src, RegistrySource)
+        assert src.kind == "registry" and src.name == spec
+        assert str(src.ref) == str(parse_reference(spec))
+    finally:
+        src.close()
 
 
-@pytest.mark.parametrize("spec", ["docker://alpine", "registry:alpine:3"])
-def test_registry_schemes_are_usage_errors(spec: str) -> None:
-    with pytest.raises(UsageError, match="registry references are not supported yet"):
+@pytest.mark.parametrize(
+    ("spec", "ref"),
+    [
+        ("docker://alpine", "docker.io/library/alpine"),
+        ("registry:alpine:3", "docker.io/library/alpine:3"),
+        ("registry:localhost:5000/a/b@sha256:" + "b" * 64,
+         "localhost:5000/a/b@sha256:" + "b" * 64),
+    ],
+)  # fmt: skip
+def test_registry_schemes(spec: str, ref: str) -> None:
+    src = open_source(spec)
+    try:
+        assert isinstance(src, RegistrySource) and str(src.ref) == ref
+    finally:
+        src.close()
+
+
+def test_registry_scheme_beats_an_existing_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("alpine:3").write_text("not an image")
+    src = open_source("registry:alpine:3")
+    try:
+        assert isinstance(src, RegistrySource)
+    finally:
+        src.close()
+
+
+@pytest.mark.parametrize("spec", ["registry:", "docker://", "registry:UPPER/case"])
+def test_bad_registry_references(spec: str) -> None:
+    with pytest.raises(UsageError):
         open_source(spec)
 
 
 def test_docker_daemon_scheme() -> None:
     with pytest.raises(UsageError, match="docker save"):
         open_source("docker-daemon:alpine:latest")
-
-
-def test_reference_factory_seam(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    seen: list[str] = []
-
-    def factory(name: str, rest: str, limits: Limits, work_dir: Path | None) -> RootfsSource:
-        seen.append(rest)
-        return RootfsSource(tmp_path, name=name)
-
-    monkeypatch.setattr(detect, "REFERENCE_FACTORY", factory)
-    src = open_source("alpine:3.20")
-    assert seen == ["alpine:3.20"]
-    assert src.resolve(None).target.name == "alpine:3.20"
 
 
 @pytest.mark.parametrize("spec", ["./nope.tar", "/definitely/not/here", "nope.tar.gz", "../x"])

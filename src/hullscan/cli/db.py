@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hullscan.errors import UsageError
+from hullscan.net import redact_url
 
 if TYPE_CHECKING:
     from hullscan.vulndb.build.builder import SourceStats
@@ -212,7 +213,7 @@ def _update(args: argparse.Namespace, stderr: Console) -> int:
     mirrors = update.Mirrors.parse(args.mirror)
     if args.list:
         for f in feeds:
-            url = update.redact_url(mirrors.apply(f.url))
+            url = redact_url(mirrors.apply(f.url))
             sys.stdout.write(f"{f.name}\t{url}\t{f.dest}\n")
         return 0
     for flag, value in (("--timeout", args.timeout), ("--retries", args.retries)):

@@ -26,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--cache-dir", type=Path, default=None, help="layer cache directory")
     p.add_argument("--no-cache", action="store_true", help="do not use the layer cache")
     p.add_argument("--platform", default=None, help="os/arch[/variant] of a multi-platform image")
+    from hullscan.cli.registry_opts import add_registry_args
+
+    add_registry_args(p)
 
 
 def run(args: argparse.Namespace, *, options: Any) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
 import os
 import sys
@@ -19,6 +20,7 @@ from rich.console import Console
 from hullscan import __version__, api
 from hullscan.cli import db as db_cli
 from hullscan.cli import explain as explain_cli
+from hullscan.cli import registry_opts
 from hullscan.cli import scan as scan_cli
 from hullscan.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, HullscanError, UsageError
 from hullscan.options import ScanOptions
@@ -65,10 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sbom", help="list every package in an image (CycloneDX, SPDX, JSON, table)")
     p.add_argument(
         "source",
-        help="docker-archive:PATH, oci-dir:PATH, oci-archive:PATH, dir:PATH "
-        "or a path whose kind is detected",
+        help="an image reference (nginx:1.25, registry:REF), docker-archive:PATH, "
+        "oci-dir:PATH, oci-archive:PATH, dir:PATH or a path whose kind is detected",
     )
     _common(p)
+    registry_opts.add_registry_args(p)
     db_cli.add_parser(sub)
     scan_cli.add_parsers(sub, _common)
     explain_cli.add_parser(sub)
@@ -84,6 +87,20 @@ def _cache_dir(args: argparse.Namespace) -> Path | None:
     if env:
         return Path(env)
     return Path(platformdirs.user_cache_dir("hullscan"))
+
+
+def _options(args: argparse.Namespace, source: str | None) -> ScanOptions:
+    """Scan options from the command line; ``source`` is the image argument, if any."""
+    from hullscan.image.detect import registry_reference
+
+    registry = None
+    if hasattr(args, "insecure"):
+        target = registry_reference(source) if source else None
+        registry = registry_opts.registry_settings(args, target)
+    options = ScanOptions(platform=args.platform, cache_dir=_cache_dir(args))
+    if registry is not None:
+        options = dataclasses.replace(options, registry=registry)
+    return options
 
 
 def _outputs(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
@@ -129,7 +146,7 @@ def _write_output(path: Path, text: str) -> None:
 
 def _run_sbom(args: argparse.Namespace, stderr: Console) -> int:
     outputs = _outputs(args)
-    options = ScanOptions(platform=args.platform, cache_dir=_cache_dir(args))
+    options = _options(args, args.source)
     show_progress = not args.quiet and stderr.is_terminal
     if show_progress:
         from hullscan.cli.progress import RichProgress
@@ -188,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "db":
             return db_cli.run(args, stderr)
         if args.command in ("image", "rootfs", "sbom-scan"):
-            options = ScanOptions(platform=args.platform, cache_dir=_cache_dir(args))
+            options = _options(args, args.source if args.command == "image" else None)
             return scan_cli.run(
                 args,
                 stderr,
@@ -197,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 write_output=_write_output,
             )
         if args.command == "explain":
-            options = ScanOptions(platform=args.platform, cache_dir=_cache_dir(args))
+            options = _options(args, args.image)
             return explain_cli.run(args, options=options)
         raise UsageError(f"unknown command {args.command!r}")
     except HullscanError as exc:

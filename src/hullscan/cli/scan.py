@@ -19,7 +19,7 @@ _WHAT = {
     "image": (
         "scan an image for vulnerabilities",
         "source",
-        "docker-archive:PATH, oci-dir:PATH, "
+        "an image reference (nginx:1.25, registry:REF), docker-archive:PATH, oci-dir:PATH, "
         "oci-archive:PATH, dir:PATH or a path whose kind is detected",
     ),
     "rootfs": ("scan a root filesystem directory for vulnerabilities", "dir", "a directory"),
@@ -42,6 +42,10 @@ def add_parsers(
         p = sub.add_parser(name, help=what, description=what)
         p.add_argument(dest, help=arg_help)
         common(p, scan_writer_names())
+        if name == "image":
+            from hullscan.cli.registry_opts import add_registry_args
+
+            add_registry_args(p)
         p.add_argument(
             "--db",
             type=Path,

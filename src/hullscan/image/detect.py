@@ -12,10 +12,9 @@ Without a scheme the kind is detected:
   ``docker-archive`` (Docker >= 25 archives also hold ``index.json``); holding ``oci-layout``
   and ``index.json`` but no ``manifest.json`` -> ``oci-archive``;
 - anything else that exists -> ``SourceNotFoundError`` ("not a docker-archive or OCI image");
-- a string that does not exist but looks like a registry reference (``alpine:3.20``,
-  ``ghcr.io/org/app@sha256:...``) -> ``UsageError``: registry references come in a later
-  issue. The seam is :data:`SCHEMES` (scheme -> factory) and :data:`REFERENCE_FACTORY`, which
-  the registry source will set.
+- a string that does not exist but looks like an image reference (``alpine:3.20``,
+  ``ghcr.io/org/app@sha256:...``) -> the registry source. ``registry:REF`` and
+  ``docker://REF`` (skopeo's spelling) force it, even when a file of that name exists.
 
 Example::
 
@@ -36,6 +35,7 @@ from hullscan.errors import SourceNotFoundError, UsageError
 from hullscan.image.archive import DockerArchiveSource
 from hullscan.image.limits import DEFAULT_LIMITS, Limits
 from hullscan.image.oci import OciArchiveSource, OciDirSource, TarStore, truncation_hint
+from hullscan.image.registry.settings import RegistrySettings
 from hullscan.image.rootfs import RootfsSource
 from hullscan.image.source import Source
 
@@ -43,8 +43,7 @@ SourceFactory = Callable[[str, str, Limits, Path | None], Source]
 """``factory(name, rest, limits, work_dir)``: ``name`` is what the user typed, ``rest`` what
 followed the scheme."""
 
-_SUPPORTED = "docker-archive:, oci-dir:, oci-archive:, dir:"
-_REGISTRY_HINT = f"registry references are not supported yet (later issue); use {_SUPPORTED}"
+_SUPPORTED = "docker-archive:, oci-dir:, oci-archive:, dir:, registry:"
 
 
 def split_path_ref(rest: str) -> tuple[Path, str | None]:
@@ -93,15 +92,10 @@ SCHEMES: dict[str, SourceFactory] = {
     "oci-archive": _oci_archive,
     "dir": _rootfs,
 }
-"""Scheme -> factory. The registry source (a later issue) adds ``registry``/``docker``."""
-
-REFERENCE_FACTORY: SourceFactory | None = None
-"""Factory for scheme-less registry references; None until the registry source exists."""
+"""Scheme -> factory for local sources; registry references are handled by :func:`open_source`."""
 
 # Schemes other tools accept that hullscan does not (yet): a clear error instead of "no file".
 _UNSUPPORTED_SCHEMES = {
-    "docker": _REGISTRY_HINT,
-    "registry": _REGISTRY_HINT,
     "docker-daemon": "reading from a Docker daemon is not supported; run docker save and use "
     "docker-archive:",
     "podman": "reading from podman is not supported; run podman save and use docker-archive:",
@@ -150,23 +144,53 @@ def detect(path: Path, *, name: str, limits: Limits, work_dir: Path | None = Non
     )
 
 
+def _registry(
+    name: str, reference: str, limits: Limits, settings: RegistrySettings | None
+) -> Source:
+    # Imported here: a local scan never needs the HTTP client.
+    from hullscan.image.registry.source import RegistrySource
+
+    if not reference:
+        raise UsageError(f"{name}: needs an image reference, e.g. registry:nginx:1.25")
+    return RegistrySource(reference, settings=settings, limits=limits, name=name)
+
+
+def registry_reference(spec: str) -> str | None:
+    """The image reference ``spec`` names in a registry, or None for a local source (no
+    network and nothing read; an existing path wins over a scheme-less reference)."""
+    scheme, sep, rest = spec.partition(":")
+    if sep and scheme == "registry":
+        return rest
+    if sep and scheme == "docker" and rest.startswith("//"):
+        return rest[2:]
+    if sep and (scheme in SCHEMES or scheme in _UNSUPPORTED_SCHEMES):
+        return None
+    if Path(spec).exists() or not looks_like_reference(spec):
+        return None
+    return spec
+
+
 def open_source(
-    spec: str, *, limits: Limits = DEFAULT_LIMITS, work_dir: Path | None = None
+    spec: str,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    work_dir: Path | None = None,
+    registry: RegistrySettings | None = None,
 ) -> Source:
     """A Source for ``spec`` (see the module docstring). Nothing is read until
-    ``resolve()`` except what kind detection needs; call ``close()`` when done."""
+    ``resolve()`` except what kind detection needs; call ``close()`` when done.
+    ``registry``: how to reach registries (TLS, credentials, mirrors...)."""
     if not spec:
-        raise UsageError(f"no image given; use one of {_SUPPORTED}")
+        raise UsageError(f"no image given; use one of {_SUPPORTED} or an image reference")
     scheme, sep, rest = spec.partition(":")
     if sep and scheme in SCHEMES:
         return SCHEMES[scheme](spec, rest, limits, work_dir)
+    reference = registry_reference(spec)
+    if reference is not None:
+        return _registry(spec, reference, limits, registry)
     path = Path(spec)
     if path.exists():
         return detect(path, name=spec, limits=limits, work_dir=work_dir)
     if sep and scheme in _UNSUPPORTED_SCHEMES:
         raise UsageError(f"{spec}: {_UNSUPPORTED_SCHEMES[scheme]}")
-    if looks_like_reference(spec):
-        if REFERENCE_FACTORY is not None:
-            return REFERENCE_FACTORY(spec, spec, limits, work_dir)
-        raise UsageError(f"{spec}: no such file or directory, and {_REGISTRY_HINT}")
     raise SourceNotFoundError(f"{spec}: no such file or directory")

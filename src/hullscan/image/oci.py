@@ -801,7 +801,7 @@ class Manifest:
     layers: tuple[Descriptor, ...]
 
 
-def _artifact_hint(media_type: str) -> str:
+def artifact_hint(media_type: str) -> str:
     if media_type.startswith("application/vnd.dev.cosign"):
         return "a cosign signature or attestation, not an image"
     if "in-toto" in media_type or "spdx" in media_type or "cyclonedx" in media_type:
@@ -830,11 +830,11 @@ def parse_manifest(obj: object, *, where: str, media_type: str | None = None) ->
         raise ManifestError(f"{where}: unsupported manifest media type {show(mt)}")
     artifact_type = obj.get("artifactType")
     if artifact_type is not None and artifact_type not in CONFIG_TYPES:
-        hint = _artifact_hint(str(artifact_type))
+        hint = artifact_hint(str(artifact_type))
         raise ManifestError(f"{where}: artifactType {show(artifact_type)}: {hint}")
     config = parse_descriptor(obj.get("config"), where=f"{where}: config")
     if config.media_type not in CONFIG_TYPES:
-        hint = _artifact_hint(str(config.media_type))
+        hint = artifact_hint(str(config.media_type))
         raise ManifestError(f"{where}: config media type {show(config.media_type)}: {hint}")
     raw_layers = obj.get("layers")
     if not isinstance(raw_layers, list):
@@ -843,7 +843,7 @@ def parse_manifest(obj: object, *, where: str, media_type: str | None = None) ->
     for i, raw in enumerate(raw_layers):
         d = parse_descriptor(raw, where=f"{where}: layers[{i}]")
         if d.media_type not in LAYER_TYPES:
-            hint = _artifact_hint(str(d.media_type))
+            hint = artifact_hint(str(d.media_type))
             raise ManifestError(f"{where}: layers[{i}] has media type {show(d.media_type)}: {hint}")
         layers.append(d)
     return Manifest(media_type=str(mt), config=config, layers=tuple(layers))
@@ -981,6 +981,7 @@ def build_image_info(
     manifest_digest: str | None,
     layers: Sequence[LayerBlob],
     repo_tags: Sequence[str] = (),
+    repo_digests: Sequence[str] = (),
     warnings: Sequence[str] = (),
 ) -> ImageInfo:
     """Join the config's diff_ids and history with the manifest's layers into ImageInfo."""
@@ -1019,6 +1020,7 @@ def build_image_info(
         config_digest=config_digest,
         image_id=config_digest,
         repo_tags=tuple(repo_tags),
+        repo_digests=tuple(repo_digests),
         os=config.os,
         architecture=config.architecture,
         variant=config.variant,
@@ -1302,10 +1304,10 @@ class OciLayoutSource(ABC):
         if chosen.kind == "schema1":
             raise ManifestError(f"{where}: Docker schema 1 manifest is not supported")
         if chosen.kind == "other":
-            hint = _artifact_hint(str(desc.media_type))
+            hint = artifact_hint(str(desc.media_type))
             raise ManifestError(f"{where}: media type {show(desc.media_type)}: {hint}")
         if desc.artifact_type is not None and desc.artifact_type not in CONFIG_TYPES:
-            hint = _artifact_hint(desc.artifact_type)
+            hint = artifact_hint(desc.artifact_type)
             raise ManifestError(f"{where}: artifactType {show(desc.artifact_type)}: {hint}")
         doc = parse_json(read_blob(store, desc, limits=limits, what="manifest"), where=where)
         manifest = parse_manifest(doc, where=where, media_type=desc.media_type)

@@ -23,6 +23,9 @@ class Target(msgspec.Struct, frozen=True, kw_only=True):
     config_digest: str | None = None
     image_id: str | None = None
     repo_tags: tuple[str, ...] = ()
+    # ``registry/repository@digest``: what a registry tag resolved to (the index digest of a
+    # multi-platform image; ``manifest_digest`` is the chosen platform's manifest).
+    repo_digests: tuple[str, ...] = ()
     os: str | None = None
     architecture: str | None = None
     variant: str | None = None

@@ -210,6 +210,19 @@ def package_properties(p: Package) -> list[Pair]:
     return out
 
 
+def digest_lines(target: Target) -> list[tuple[str, str]]:
+    """("Digest", manifest or config digest) and, when a registry tag resolved to another
+    digest (a multi-platform index), ("Repo digest", name@digest)."""
+    out: list[tuple[str, str]] = []
+    digest = target.manifest_digest or target.config_digest
+    if digest:
+        out.append(("Digest", digest))
+    for repo_digest in target.repo_digests:
+        if not digest or not repo_digest.endswith(f"@{digest}"):
+            out.append(("Repo digest", repo_digest))
+    return out
+
+
 def image_properties(target: Target, layers: tuple[LayerRef, ...]) -> list[Pair]:
     """The image: digests, platform, tags, labels and its layers (``env`` is left out: secrets)."""
     out: list[Pair] = []
@@ -218,6 +231,7 @@ def image_properties(target: Target, layers: tuple[LayerRef, ...]) -> list[Pair]
         if value:
             out.append((f"hullscan:image:{name}", value))
     out.extend(("hullscan:image:repo_tag", t) for t in target.repo_tags)
+    out.extend(("hullscan:image:repo_digest", d) for d in target.repo_digests)
     out.extend(("hullscan:image:exposed_port", p) for p in target.exposed_ports)
     out.extend((f"hullscan:image:label:{k}", v) for k, v in sorted(target.labels.items()))
     for layer in layers:
@@ -486,6 +500,9 @@ def target_from(name: str | None, version: str | None, props: Props, default_kin
         image_id=scalars["image_id"],
         repo_tags=tuple(
             props.all("hullscan:image:repo_tag") or props.all("aquasecurity:trivy:RepoTag")
+        ),
+        repo_digests=tuple(
+            props.all("hullscan:image:repo_digest") or props.all("aquasecurity:trivy:RepoDigest")
         ),
         os=scalars["os"],
         architecture=scalars["architecture"],

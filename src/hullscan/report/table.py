@@ -35,7 +35,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hullscan.model import SBOM, Package
-from hullscan.report.base import package_sort_key, status_lines
+from hullscan.report.base import digest_lines, package_sort_key, status_lines
 
 MAX_STEP = 40
 PLAIN_WIDTH = 200
@@ -115,9 +115,7 @@ class TableWriter:
         if sbom.distro is not None:
             d = sbom.distro
             header.append(("Distro", d.pretty_name or " ".join(filter(None, (d.id, d.version)))))
-        digest = target.manifest_digest or target.config_digest
-        if digest:
-            header.append(("Digest", digest))
+        header.extend(digest_lines(target))
         for label, value in header:
             line = Text(f"{label}: ", style="bold")
             line.append(value)

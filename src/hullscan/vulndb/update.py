@@ -31,7 +31,6 @@ import fcntl
 import gzip
 import hashlib
 import os
-import random
 import re
 import threading
 import time
@@ -42,7 +41,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Literal
 
@@ -51,6 +49,14 @@ import msgspec
 import platformdirs
 
 from hullscan.errors import EXIT_INPUT_ERROR, HullscanError, UsageError
+from hullscan.net import (
+    RetryPolicy,
+    content_range,
+    parse_int,
+    redact_url,
+    retry_after,
+    transport_reason,
+)
 from hullscan.vulndb.build.builder import BuildReport, SourceSpec, SourceStats, build_db
 
 KiB = 1024
@@ -293,24 +299,6 @@ def _check_base(url: str, what: str) -> str:
     return url
 
 
-def redact_url(url: str) -> str:
-    """``url`` without user-info and with its query hidden: safe to print and to store."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = f"{host}:{port}" if port else host
-    query = "?..." if parts.query else ""
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", "")) + query
-
-
 def _state_key(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     base = redact_url(url).removesuffix("?...")
@@ -440,21 +428,6 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _retry_after(value: str | None, now: float | None = None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
 def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
 
@@ -511,12 +484,8 @@ class _Downloader:
 
     def _delay(self, attempt: int, retry_after: float | None) -> float | None:
         s = self.settings
-        if retry_after is not None:
-            if retry_after > s.max_retry_after:
-                return None
-            return retry_after + random.uniform(0, 0.1)  # noqa: S311 (jitter, not crypto)
-        step = min(s.max_backoff, s.backoff * 2 ** (attempt - 1))
-        return random.uniform(step / 2, step)  # noqa: S311 (jitter, not crypto)
+        policy = RetryPolicy(s.retries, s.backoff, s.max_backoff, s.max_retry_after)
+        return policy.delay(attempt, retry_after)
 
     def _attempt(self, feed: LiveFeed, url: str, dest: Path, result: FeedResult) -> None:
         key = _state_key(url)
@@ -558,9 +527,9 @@ class _Downloader:
         except httpx.TooManyRedirects:
             raise _FeedError("too many redirects") from None
         except httpx.TransportError as exc:
-            raise _RetryableError(f"connection failed: {_transport_reason(exc)}") from None
+            raise _RetryableError(f"connection failed: {transport_reason(exc)}") from None
         except httpx.RequestError as exc:  # a body that does not decode
-            raise _RetryableError(f"bad response: {_transport_reason(exc)}") from None
+            raise _RetryableError(f"bad response: {transport_reason(exc)}") from None
 
     def _receive(
         self,
@@ -585,7 +554,7 @@ class _Downloader:
                 self._discard(part, key)
             return
         if code == 429 or code >= 500:
-            raise _RetryableError(f"HTTP {code}", _retry_after(resp.headers.get("Retry-After")))
+            raise _RetryableError(f"HTTP {code}", retry_after(resp.headers.get("Retry-After")))
         if code == 416 and offset:
             part.unlink(missing_ok=True)  # the part is longer than the file now: start over
             raise _RetryableError("HTTP 416 to a resumed download")
@@ -597,9 +566,9 @@ class _Downloader:
         encoded = encoding not in ("identity", "") and not (
             feed.kind == "gzip" and encoding in ("gzip", "x-gzip")
         )
-        length = _int(resp.headers.get("Content-Length")) if not encoded else None
+        length = parse_int(resp.headers.get("Content-Length")) if not encoded else None
         if code == 206:
-            crange = _content_range(resp.headers.get("Content-Range"))
+            crange = content_range(resp.headers.get("Content-Range"))
             if not offset or crange is None or crange[0] != offset:
                 part.unlink(missing_ok=True)
                 raise _RetryableError("HTTP 206 with an unexpected Content-Range")
@@ -668,25 +637,6 @@ class _Downloader:
         if entry is not None and entry.partial is not None:
             entry.partial = None
             self.state.put(key, entry)
-
-
-def _transport_reason(exc: httpx.RequestError) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:200]
-
-
-def _int(value: str | None) -> int | None:
-    if value is None or not value.strip().isdigit():
-        return None
-    return int(value)
-
-
-def _content_range(value: str | None) -> tuple[int, int | None] | None:
-    """``bytes START-END/TOTAL`` -> (START, TOTAL or None when ``*``)."""
-    m = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", value or "")
-    if not m:
-        return None
-    return int(m.group(1)), None if m.group(3) == "*" else int(m.group(3))
 
 
 def _fsync_dir(path: Path) -> None:

@@ -104,7 +104,10 @@ def image_digest(t: Target) -> str | None:
 
 
 def image_reference(t: Target) -> str:
-    """``name@digest`` when the name carries no digest yet, else the name."""
+    """The registry's ``name@digest`` when the image came from one; else ``name@digest`` when
+    the name carries no digest yet, else the name."""
+    if t.repo_digests:
+        return t.repo_digests[0]
     digest = image_digest(t)
     if digest and "@" not in t.name:
         return f"{t.name}@{digest}"

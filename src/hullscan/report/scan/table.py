@@ -39,6 +39,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hullscan.model.finding import Finding, Remediation, ScanResult, Suppressed
+from hullscan.report.base import digest_lines
 from hullscan.report.table import TableWriter as _SbomTable
 from hullscan.report.table import short_step
 
@@ -176,6 +177,8 @@ class TableWriter:
             console.print(Text(text, style=style), soft_wrap=True)
 
         line(f"Target: {result.target.name}", "bold")
+        for label, value in digest_lines(result.target):
+            line(f"{label}: {value}")
         if result.distro is not None:
             d = result.distro
             name = d.pretty_name or " ".join(filter(None, (d.id, d.version)))
