@@ -20,6 +20,7 @@ processes, which then need no ping and, while the token lives, no token request.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import ssl
 import time
@@ -45,7 +46,7 @@ from hullscan.image.registry.errors import (
     error_detail,
 )
 from hullscan.image.registry.settings import RegistrySettings, is_loopback
-from hullscan.net import RETRYABLE_STATUS, retry_after, transport_reason
+from hullscan.net import RETRYABLE_STATUS, RetryPolicy, retry_after, transport_reason
 
 DOCKER_HUB_API = "registry-1.docker.io"
 MANIFEST_ACCEPT = ", ".join(
@@ -182,10 +183,20 @@ class RegistryClient:
         except CredentialError as exc:
             raise RegistryAuthError(f"{name}: {exc}") from None
 
-    def _with_retries(self, what: str, send: Callable[[], httpx.Response]) -> httpx.Response:
+    def _policy(self, ep: Endpoint) -> RetryPolicy:
+        """A mirror gets one retry at most: when it is down, the next endpoint is better
+        than waiting."""
+        policy = self.settings.retry
+        if ep.mirror and policy.retries > 1:
+            return dataclasses.replace(policy, retries=1)
+        return policy
+
+    def _with_retries(
+        self, what: str, send: Callable[[], httpx.Response], policy: RetryPolicy | None = None
+    ) -> httpx.Response:
         """``send()`` until it gives a response that is not retryable; the last error after
         ``retries`` further attempts."""
-        policy = self.settings.retry
+        policy = policy or self.settings.retry
         attempt = 0
         while True:
             attempt += 1
@@ -238,7 +249,9 @@ class RegistryClient:
             client = self.http(verify)
             try:
                 resp = self._with_retries(
-                    f"{ep.label}: GET /v2/", functools.partial(client.get, f"{base}/v2/")
+                    f"{ep.label}: GET /v2/",
+                    functools.partial(client.get, f"{base}/v2/"),
+                    self._policy(ep),
                 )
             except RegistryError as exc:
                 first_error = first_error or exc
@@ -259,7 +272,10 @@ class RegistryClient:
                     ep.authorizer.challenge = pick_challenge(resp.headers.get("WWW-Authenticate"))
                 return
         assert first_error is not None
-        if not (ep.insecure or loopback) and "SSL" in str(first_error):
+        msg = str(first_error)
+        # A loopback registry's https failure may only mean it speaks plain HTTP: hint only
+        # when its certificate was not trusted.
+        if not ep.insecure and "SSL" in msg and (not loopback or "CERTIFICATE_VERIFY" in msg):
             raise RegistryError(f"{first_error} (a private CA? use --ca-cert FILE)")
         raise first_error
 
@@ -296,7 +312,7 @@ class RegistryClient:
                 req = client.build_request(method, url, headers=hdrs, content=body)
                 return client.send(req, stream=stream)
 
-            resp = self._with_retries(what, send)
+            resp = self._with_retries(what, send, self._policy(ep))
             if resp.status_code == 401:
                 challenge = resp.headers.get("WWW-Authenticate")
                 detail = error_detail(resp.read())
@@ -333,7 +349,7 @@ class RegistryClient:
             what = f"{ep.label}: {repository}: {kind[:-1]} {show(reference)[1:-1]}"
             try:
                 return self._fetch_from(ep, path, repository, what, limit, accept)
-            except RegistryError as exc:
+            except (RegistryError, RegistryNotFoundError) as exc:
                 if not ep.mirror or ep is eps[-1]:
                     raise
                 errors.append(str(exc))
