@@ -119,6 +119,20 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     with_db(p)
     p.add_argument("file", type=Path)
 
+    from hullscan.cli.registry_opts import add_registry_args
+
+    p = dbsub.add_parser(
+        "push", help="push the DB to a registry as an OCI artifact (ORAS-compatible)"
+    )
+    with_db(p)
+    p.add_argument("reference", help="registry/repository[:tag] (tag default latest)")
+    add_registry_args(p)
+
+    p = dbsub.add_parser("pull", help="replace the DB with the artifact at a registry reference")
+    with_db(p)
+    p.add_argument("reference", help="registry/repository[:tag|@digest]")
+    add_registry_args(p)
+
     dbsub.add_parser("sources", help="list the feed sources 'db build' reads")
 
 
@@ -128,7 +142,7 @@ def run(args: argparse.Namespace, stderr: Console) -> int:
     cmd = args.db_command
     if cmd is None:
         raise UsageError(
-            "hullscan db: give a command: update, build, info, export, import, sources"
+            "hullscan db: give a command: update, build, info, export, import, push, pull, sources"
         )
     if cmd == "sources":
         from hullscan.vulndb.build.sources import default_sources
@@ -149,6 +163,8 @@ def run(args: argparse.Namespace, stderr: Console) -> int:
             f"exported {db} -> {args.output} ({size / 1e6:.1f} MB)", markup=False, soft_wrap=True
         )
         return 0
+    if cmd in ("push", "pull"):
+        return _registry(cmd, args, db, stderr)
     if cmd == "import":
         info = manage.import_db(args.file, db)
         stderr.print(
@@ -159,6 +175,25 @@ def run(args: argparse.Namespace, stderr: Console) -> int:
         )
         return 0
     raise UsageError(f"unknown db command {cmd!r}")
+
+
+def _registry(cmd: str, args: argparse.Namespace, db: Path, stderr: Console) -> int:
+    from hullscan.cli.registry_opts import registry_settings
+    from hullscan.vulndb.registry import pull_db, push_db
+
+    settings = registry_settings(args, args.reference)
+    if cmd == "push":
+        pushed = push_db(db, args.reference, settings)
+        line = f"pushed {db} -> {pushed.reference}@{pushed.digest} ({pushed.size / 1e6:.1f} MB)"
+    else:
+        pulled = pull_db(args.reference, db, settings)
+        info = pulled.info
+        line = (
+            f"pulled {pulled.reference} ({pulled.digest}) -> {db} (built {info.built_at}, "
+            f"{info.counts.get('advisories', 0)} advisories)"
+        )
+    stderr.print(line, markup=False, soft_wrap=True)
+    return 0
 
 
 def _build(args: argparse.Namespace, stderr: Console) -> int:

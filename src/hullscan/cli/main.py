@@ -223,6 +223,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hullscan: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `hullscan ... | head`: the reader left; not an error
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # a bug: say so in one line; HULLSCAN_DEBUG shows the traceback
         if os.environ.get("HULLSCAN_DEBUG"):
             raise

@@ -308,9 +308,12 @@ class RegistryClient:
                 value = authz.header(scope, client)
                 if value:
                     hdrs["Authorization"] = value
-                body = content() if callable(content) else content
-                req = client.build_request(method, url, headers=hdrs, content=body)
-                return client.send(req, stream=stream)
+                if not callable(content):
+                    req = client.build_request(method, url, headers=hdrs, content=content)
+                    return client.send(req, stream=stream)
+                with content() as body:  # a file, opened again for every attempt
+                    req = client.build_request(method, url, headers=hdrs, content=body)
+                    return client.send(req, stream=stream)
 
             resp = self._with_retries(what, send, self._policy(ep))
             if resp.status_code == 401:
