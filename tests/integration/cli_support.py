@@ -93,12 +93,14 @@ def run_cli(
     sandbox: Sandbox,
     env: Mapping[str, str] | None = None,
     timeout: float = TIMEOUT,
+    stdin: str | None = None,
 ) -> Run:
     argv = tuple(str(a) for a in args)
     proc = subprocess.run(
         [*HULLSCAN, *argv],
         cwd=sandbox.make().cwd,
         env=sandbox.env(env),
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -25,6 +25,7 @@ from hullscan.image.registry.errors import RegistryAuthError, RegistryError
 from hullscan.net import redact_url
 
 _PARAM = re.compile(r'\s*([A-Za-z0-9_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*,?')
+_TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*\s*(?=,|\Z)")
 _MAX_TOKEN_RESPONSE = 1024 * 1024
 _EARLY_REFRESH = 10.0  # seconds before expiry a token is replaced
 _DEFAULT_EXPIRY = 60.0  # the spec's default when expires_in is absent
@@ -47,11 +48,19 @@ def parse_challenges(header: str | None) -> list[Challenge]:
     out: list[Challenge] = []
     text = (header or "").strip()
     while text:
+        # Challenges are comma-separated (httpx also joins repeated headers with ", ").
+        text = text.lstrip(" \t,")
         m = re.match(r"([A-Za-z][A-Za-z0-9_-]*)\s*", text)
         if m is None:
-            break
+            # Not a scheme: skip to the next comma rather than drop what follows.
+            text = text.partition(",")[2]
+            continue
         scheme = m.group(1).lower()
         text = text[m.end() :]
+        # A token68 credential (``Negotiate abc+/==``) is no parameter: skip it.
+        t68 = _TOKEN68.match(text)
+        if t68 is not None:
+            text = text[t68.end() :]
         params: list[tuple[str, str]] = []
         while text:
             pm = _PARAM.match(text)
