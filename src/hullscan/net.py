@@ -42,7 +42,7 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not "²": float() would refuse it
         return float(value)
     try:
         when = parsedate_to_datetime(value)
@@ -55,7 +55,7 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
 
 def parse_int(value: str | None) -> int | None:
     """A non-negative decimal header value (``Content-Length``), else None."""
-    if value is None or not value.strip().isdigit():
+    if value is None or not (value.strip().isascii() and value.strip().isdigit()):
         return None
     return int(value)
 

@@ -3,6 +3,7 @@
     with FaultProxy(registry) as proxy:           # client talks to proxy.url / proxy.host
         proxy.inject(reset_after(1000), method="GET", path=r"/blobs/sha256:", times=1)
         proxy.inject(status(429), path=r"/manifests/")     # Retry-After: 1 by default
+        proxy.inject(append(10), path=r"/blobs/sha256:")    # more bytes than the blob has
         ... run the client ...
         [r.path for r in proxy.requests], proxy.requests[-1].range
 
@@ -60,10 +61,13 @@ _CHUNK = 64 * 1024
 @dataclass(frozen=True)
 class ResetAfter:
     """Status + headers + the first ``n_bytes`` of the body, then an abrupt close: a TCP RST
-    (SO_LINGER 0) when ``rst``, a plain FIN otherwise."""
+    (SO_LINGER 0) when ``rst``, a plain FIN otherwise. A RST makes the client's kernel drop
+    whatever it has not read yet, so with ``pause`` seconds between the bytes and the close
+    the client gets to consume them first (a connection that breaks *after* a while)."""
 
     n_bytes: int
     rst: bool = True
+    pause: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -103,11 +107,21 @@ class NoRange:
     """Strip ``Range``/``If-Range``: the upstream answers 200 with the whole body."""
 
 
-Fault = ResetAfter | Drop | Status | Corrupt | Hang | NoRange
+@dataclass(frozen=True)
+class Append:
+    """Send ``n_bytes`` more (zeros) after the real body. ``announce``: Content-Length counts
+    them; otherwise there is no Content-Length and the close delimits the body, so the client
+    only notices by counting (or never, if it does not)."""
+
+    n_bytes: int
+    announce: bool = True
 
 
-def reset_after(n_bytes: int, *, rst: bool = True) -> ResetAfter:
-    return ResetAfter(n_bytes, rst)
+Fault = ResetAfter | Drop | Status | Corrupt | Hang | NoRange | Append
+
+
+def reset_after(n_bytes: int, *, rst: bool = True, pause: float = 0.0) -> ResetAfter:
+    return ResetAfter(n_bytes, rst, pause)
 
 
 def drop(*, rst: bool = True) -> Drop:
@@ -129,6 +143,10 @@ def hang(seconds: float, *, after_bytes: int | None = None) -> Hang:
 
 def no_range() -> NoRange:
     return NoRange()
+
+
+def append(n_bytes: int, *, announce: bool = True) -> Append:
+    return Append(n_bytes, announce)
 
 
 @dataclass
@@ -391,6 +409,10 @@ class FaultProxy(Stoppable):
                 value = self._rewrite_location(value)
             if lower == "content-length":
                 length = int(value)
+                if isinstance(fault, Append):
+                    if not fault.announce:
+                        continue
+                    value = str(length + fault.n_bytes)
             out_headers.append((name, value))
 
         whole: bytes | None = None
@@ -404,6 +426,8 @@ class FaultProxy(Stoppable):
                 out_headers.append(("Content-Length", str(len(whole))))
                 length = len(whole)
 
+        if isinstance(fault, Append):
+            length = None if not fault.announce or length is None else length + fault.n_bytes
         rec.status = resp.status
         rec.content_length = length
         h.send_response_only(resp.status, resp.reason)
@@ -430,6 +454,10 @@ class FaultProxy(Stoppable):
                 return
             while data := resp.read(_CHUNK):
                 yield data
+            if isinstance(fault, Append) and h.command != "HEAD":
+                zeros = bytes(_CHUNK)
+                for i in range(0, fault.n_bytes, _CHUNK):
+                    yield zeros[: min(_CHUNK, fault.n_bytes - i)]
 
         for data in chunks():
             if limit is not None and rec.bytes_sent + len(data) >= limit:
@@ -448,6 +476,9 @@ class FaultProxy(Stoppable):
             rec.bytes_sent += len(data)
         if isinstance(fault, ResetAfter):
             rec.aborted = True
+            if fault.pause:
+                h.wfile.flush()
+                self._stopping.wait(fault.pause)
             _abort(h, rst=fault.rst)
 
 

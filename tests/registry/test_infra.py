@@ -18,6 +18,7 @@ from tests.registry.certs import make_tls_files
 from tests.registry.fault_proxy import (
     Corrupt,
     FaultProxy,
+    append,
     corrupt,
     drop,
     hang,
@@ -370,6 +371,29 @@ def test_proxy_faults_happen(pushed_image: PushedImage, fault_proxy: FaultProxy)
         assert resumed.status_code == 206 and len(resumed.content) == size - 1000
         assert resumed.content == whole.content[1000:]
     assert [r.range for r in fault_proxy.matching("GET", "/blobs/")][-2:] == ["bytes=1000-"] * 2
+
+
+def test_proxy_append_and_paused_reset(pushed_image: PushedImage, fault_proxy: FaultProxy) -> None:
+    blob, size = big_layer(pushed_image.image)
+    url = f"/v2/{pushed_image.repo}/blobs/{blob}"
+    with httpx.Client(base_url=fault_proxy.url, trust_env=False, timeout=10) as client:
+        fault_proxy.inject(append(10), path="/blobs/")
+        more = client.get(url)
+        assert int(more.headers["Content-Length"]) == size + 10
+        assert sha256(more.content[:size]) == blob and more.content[size:] == bytes(10)
+        # Unannounced: no Content-Length, the close ends the body.
+        fault_proxy.inject(append(10, announce=False), path="/blobs/")
+        more = client.get(url)
+        assert "Content-Length" not in more.headers and len(more.content) == size + 10
+        assert fault_proxy.requests[-1].content_length is None
+
+        # With a pause before the RST the client reads every byte sent; without, it may not.
+        fault_proxy.inject(reset_after(1000, pause=0.5), path="/blobs/")
+        got = 0
+        with pytest.raises(httpx.ReadError), client.stream("GET", url) as resp:
+            for chunk in resp.iter_raw():
+                got += len(chunk)
+        assert got == 1000
 
 
 def test_proxy_keeps_token_challenge(

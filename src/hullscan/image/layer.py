@@ -187,6 +187,7 @@ class LayerStream:
                 yield chunk
             reader.drain()
         except _DECOMPRESSION_ERRORS as exc:
+            self._check_blob_digest_after_error(reader)
             raise LayerFormatError(
                 f"{self.name}: corrupt {self.compression} stream: {exc}"
             ) from exc
@@ -222,6 +223,24 @@ class LayerStream:
                 if not chunk:
                     return
                 yield chunk
+
+    def _check_blob_digest_after_error(self, reader: _HashingReader) -> None:
+        """A stream that does not decompress may be bytes that are not the blob at all (a
+        corrupted download): when the manifest names the blob, read the rest (bounded by the
+        source: the descriptor's size for registries, the file for layouts) and say so."""
+        if not self._expected_blob_digest:
+            return
+        try:
+            reader.drain()
+        except (OSError, ValueError):
+            return
+        got = f"{reader.algorithm}:{reader.hash.hexdigest()}"
+        if got != self._expected_blob_digest:
+            raise DigestMismatchError(
+                f"{self.name}: blob digest mismatch: manifest says "
+                f"{self._expected_blob_digest}, bytes hash to {got} (they do not decompress "
+                f"as {self.compression} either)"
+            )
 
     def _verify(self) -> None:
         if self._expected_blob_digest and self.blob_digest != self._expected_blob_digest:

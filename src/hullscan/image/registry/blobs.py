@@ -175,7 +175,9 @@ class BlobReader(io.RawIOBase):
                 f"{self._size}"
             )
         self._resp = resp
-        self._iter = resp.iter_raw(BLOB_CHUNK)
+        # No chunk size: httpx would hold bytes back until a whole chunk arrived, and lose
+        # them (and the resume point) when the connection breaks first.
+        self._iter = resp.iter_raw()
 
     def _close_response(self) -> None:
         if self._resp is not None:

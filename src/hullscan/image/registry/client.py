@@ -361,6 +361,24 @@ class RegistryClient:
     def _fetch_from(
         self, ep: Endpoint, path: str, repository: str, what: str, limit: int, accept: str | None
     ) -> Fetched:
+        # request() retries what fails before the headers; a body that breaks or stalls
+        # later is fetched again whole (documents are small).
+        policy = self.settings.retry
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._fetch_once(ep, path, repository, what, limit, accept)
+            except _RetryableError as exc:
+                if attempt > policy.retries:
+                    raise RegistryError(
+                        f"{what}: {exc} (gave up after {attempt} attempts)"
+                    ) from None
+                time.sleep(policy.delay(attempt, None) or 0.0)
+
+    def _fetch_once(
+        self, ep: Endpoint, path: str, repository: str, what: str, limit: int, accept: str | None
+    ) -> Fetched:
         headers = {"Accept": accept} if accept else {}
         resp = self.request(
             ep, "GET", path, scope=f"repository:{repository}:pull", what=what, headers=headers,
@@ -386,6 +404,10 @@ class RegistryClient:
                     body += chunk
                     if len(body) > limit:
                         raise RegistryError(f"{what}: over the limit of {limit} bytes")
+            except httpx.TimeoutException as exc:
+                raise _RetryableError(f"timed out ({type(exc).__name__})") from None
+            except httpx.TransportError as exc:
+                raise _RetryableError(f"connection broken: {transport_reason(exc)}") from None
             except httpx.HTTPError as exc:
                 raise RegistryError(f"{what}: transfer failed: {type(exc).__name__}") from None
             media_type = resp.headers.get("Content-Type")
