@@ -114,7 +114,10 @@ def _tls_failure(exc: BaseException) -> bool:
     return False
 
 
+@functools.cache
 def _ssl_context(ca_certs: tuple[Path, ...]) -> ssl.SSLContext:
+    """The verifying context, built once per process: loading the system's CAs costs tens of
+    milliseconds, and forked layer workers inherit the parent's."""
     ctx = ssl.create_default_context()
     for path in ca_certs:
         try:
