@@ -10,8 +10,10 @@ import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:  # importing httpx costs ~0.1 s (it loads its CLI's rich/click): not here
+    import httpx
 
 
 @dataclass(frozen=True, slots=True)

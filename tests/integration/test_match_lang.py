@@ -26,6 +26,7 @@ confirmed comparison (``compared``) unless the oracle could not parse the versio
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import io
 import json
@@ -157,11 +158,15 @@ def trees() -> Path:
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("node/npm not installed: the npm ground truth needs npm ls and semver")
     root = CACHE / f"v{FIXTURE_VERSION}"
-    if not (root / "VERSION").is_file():
-        try:
-            _build_trees(root)
-        except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
-            pytest.skip(f"language fixtures not cached in {root} and cannot be built: {e}")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # xdist workers running this module's tests would otherwise build into one staging dir.
+    with (CACHE / ".build.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "VERSION").is_file():
+            try:
+                _build_trees(root)
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+                pytest.skip(f"language fixtures not cached in {root} and cannot be built: {e}")
     return root
 
 
