@@ -226,7 +226,7 @@ class RegistryClient:
             except _RetryableError as exc:
                 if attempt > policy.retries:
                     raise RegistryError(
-                        f"{what}: {exc} (gave up after {attempt} attempts)"
+                        f"{what}: {exc} (gave up after {attempt} attempt{"s" if attempt > 1 else ""})"
                     ) from None
                 delay = policy.delay(attempt, exc.wait)
                 if delay is None:
@@ -375,7 +375,7 @@ class RegistryClient:
             except _RetryableError as exc:
                 if attempt > policy.retries:
                     raise RegistryError(
-                        f"{what}: {exc} (gave up after {attempt} attempts)"
+                        f"{what}: {exc} (gave up after {attempt} attempt{"s" if attempt > 1 else ""})"
                     ) from None
                 time.sleep(policy.delay(attempt, None) or 0.0)
 
