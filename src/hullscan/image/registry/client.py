@@ -102,6 +102,10 @@ class _RetryableError(Exception):
         self.wait = wait
 
 
+def _attempts(n: int) -> str:
+    return f"{n} attempt" if n == 1 else f"{n} attempts"
+
+
 def _tls_failure(exc: BaseException) -> bool:
     """True when a connection failed in the TLS handshake (bad certificate, plain HTTP)."""
     seen: BaseException | None = exc
@@ -226,7 +230,7 @@ class RegistryClient:
             except _RetryableError as exc:
                 if attempt > policy.retries:
                     raise RegistryError(
-                        f"{what}: {exc} (gave up after {attempt} attempt{"s" if attempt > 1 else ""})"
+                        f"{what}: {exc} (gave up after {_attempts(attempt)})"
                     ) from None
                 delay = policy.delay(attempt, exc.wait)
                 if delay is None:
@@ -375,7 +379,7 @@ class RegistryClient:
             except _RetryableError as exc:
                 if attempt > policy.retries:
                     raise RegistryError(
-                        f"{what}: {exc} (gave up after {attempt} attempt{"s" if attempt > 1 else ""})"
+                        f"{what}: {exc} (gave up after {_attempts(attempt)})"
                     ) from None
                 time.sleep(policy.delay(attempt, None) or 0.0)
 
