@@ -24,7 +24,7 @@ import dataclasses
 import functools
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -46,7 +46,13 @@ from hullscan.image.registry.errors import (
     error_detail,
 )
 from hullscan.image.registry.settings import RegistrySettings, is_loopback
-from hullscan.net import RETRYABLE_STATUS, RetryPolicy, retry_after, transport_reason
+from hullscan.net import (
+    RETRYABLE_STATUS,
+    RetryPolicy,
+    parse_int,
+    retry_after,
+    transport_reason,
+)
 
 DOCKER_HUB_API = "registry-1.docker.io"
 MANIFEST_ACCEPT = ", ".join(
@@ -337,9 +343,6 @@ class RegistryClient:
                 raise authz.refused(403, detail)
             return resp
 
-    def _each_endpoint(self) -> Iterator[Endpoint]:
-        yield from self.endpoints
-
     def fetch(
         self,
         repository: str,
@@ -402,8 +405,8 @@ class RegistryClient:
                 raise RegistryError(
                     f"{what}: HTTP {resp.status_code}" + (f" ({detail})" if detail else "")
                 )
-            declared = resp.headers.get("Content-Length")
-            if declared is not None and declared.isdigit() and int(declared) > limit:
+            declared = parse_int(resp.headers.get("Content-Length"))
+            if declared is not None and declared > limit:
                 raise RegistryError(f"{what}: {declared} bytes, over the limit of {limit}")
             body = bytearray()
             try:
@@ -481,8 +484,3 @@ class RegistryClient:
         resp.close()
         if resp.status_code != 201:
             raise RegistryError(f"{what}: HTTP {resp.status_code} {detail}".rstrip())
-
-
-def close_quietly(client: RegistryClient) -> None:
-    with contextlib.suppress(Exception):
-        client.close()

@@ -15,7 +15,6 @@ printed by every report.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hullscan.errors import DigestMismatchError, LimitExceededError, ManifestError
@@ -244,16 +243,3 @@ class RegistrySource:
 
     def close(self) -> None:
         self.client.close()
-
-
-def open_registry_source(
-    reference: str,
-    *,
-    settings: RegistrySettings | None,
-    limits: Limits,
-    name: str | None = None,
-) -> RegistrySource:
-    return RegistrySource(reference, settings=settings, limits=limits, name=name)
-
-
-__all__: Sequence[str] = ("RegistrySource", "open_registry_source")
