@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -28,7 +27,7 @@ from tests.registry.fault_proxy import FaultProxy  # noqa: E402
 from tests.registry.push import push_oci_layout  # noqa: E402
 from tests.registry.server import RegistryServer  # noqa: E402
 
-from bench.bench_sbom import _run  # noqa: E402
+from bench.bench_sbom import _run, find_tools, print_table  # noqa: E402
 from bench.many_files import write_many_files_tar  # noqa: E402
 
 
@@ -86,9 +85,7 @@ def main() -> int:
     ap.add_argument("--skip-debian", action="store_true")
     args = ap.parse_args()
     args.cache_dir.mkdir(parents=True, exist_ok=True)
-    hullscan = shutil.which("hullscan") or str(Path(sys.executable).parent / "hullscan")
-    venv_syft = Path(sys.executable).parent / "syft"
-    syft = shutil.which("syft") or (str(venv_syft) if venv_syft.exists() else None)
+    hullscan, syft = find_tools()
     images: list[tuple[str, Path]] = []
     if not args.skip_debian:
         from tests.images.debian import build_debian_fixture, debian_image
@@ -105,10 +102,7 @@ def main() -> int:
         rows = [bench_image(n, p, server, hullscan, syft, args.repeat) for n, p in images]
     cols = ["image", "dir_cold_s", "registry_cold_s", "registry_vs_dir", "registry_warm_s",
             "warm_requests", "peak_rss_mib", "syft_registry_s"]  # fmt: skip
-    print("| " + " | ".join(cols) + " |")
-    print("|" + "---|" * len(cols))
-    for row in rows:
-        print("| " + " | ".join(str(row.get(c, "-")) for c in cols) + " |")
+    print_table(rows, cols)
     return 0
 
 

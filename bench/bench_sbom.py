@@ -105,6 +105,22 @@ def bench_image(
     return row
 
 
+def find_tools() -> tuple[str, str | None]:
+    """(hullscan, syft or None): on PATH, else beside this interpreter (the venv)."""
+    here = Path(sys.executable).parent
+    hullscan = shutil.which("hullscan") or str(here / "hullscan")
+    syft = shutil.which("syft") or (str(here / "syft") if (here / "syft").exists() else None)
+    return hullscan, syft
+
+
+def print_table(rows: list[dict[str, object]], cols: list[str]) -> None:
+    """A Markdown table of ``rows`` (missing cells as ``-``)."""
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for row in rows:
+        print("| " + " | ".join(str(row.get(c, "-")) for c in cols) + " |")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache-dir", type=Path, default=Path("/var/tmp/hullscan-fixtures"))
@@ -113,12 +129,7 @@ def main() -> int:
     ap.add_argument("--skip-debian", action="store_true")
     args = ap.parse_args()
     args.cache_dir.mkdir(parents=True, exist_ok=True)
-    hullscan = shutil.which("hullscan") or str(Path(sys.executable).parent / "hullscan")
-    syft = shutil.which("syft") or (
-        str(Path(sys.executable).parent / "syft")
-        if (Path(sys.executable).parent / "syft").exists()
-        else None
-    )
+    hullscan, syft = find_tools()
     images: list[tuple[str, Path]] = []
     if not args.skip_debian:
         from tests.images.debian import build_debian_fixture, debian_image
@@ -141,10 +152,7 @@ def main() -> int:
         "syft_s",
         "cold_vs_syft",
     ]
-    print("| " + " | ".join(cols) + " |")
-    print("|" + "---|" * len(cols))
-    for row in rows:
-        print("| " + " | ".join(str(row.get(c, "-")) for c in cols) + " |")
+    print_table(rows, cols)
     return 0
 
 

@@ -85,12 +85,11 @@ def test_push_then_pull_round_trip(
 
 
 def test_skopeo_mirrors_the_artifact(
-    registry: RegistryServer, small_db: Path, unique_repo: str, tmp_path: Path
+    registry: RegistryServer, small_db: Path, unique_repo: str, pushed_db: str, tmp_path: Path
 ) -> None:
     """Air-gapped mirroring with a standard tool: copy to another repository (and to an OCI
     layout) with skopeo, pull from the copy."""
     box = Sandbox(tmp_path).make()
-    _push(box, small_db, f"{registry.host}/{unique_repo}:latest")
     layout = tmp_path / "layout"
     for dest in (f"docker://{registry.host}/{unique_repo}-mirror:latest", f"oci:{layout}:db"):
         subprocess.run(
@@ -104,6 +103,14 @@ def test_skopeo_mirrors_the_artifact(
     assert run.returncode == 0, run.describe()
     assert _info(box, target) == _info(box, small_db)
     assert (layout / "index.json").is_file()
+
+
+@pytest.fixture
+def pushed_db(registry: RegistryServer, small_db: Path, unique_repo: str, tmp_path: Path) -> str:
+    """``small_db`` pushed as ``unique_repo:latest``; returns the reference."""
+    ref = f"{registry.host}/{unique_repo}:latest"
+    _push(Sandbox(tmp_path / "push").make(), small_db, ref)
+    return ref
 
 
 @pytest.fixture
@@ -129,11 +136,11 @@ def test_an_unknown_schema_version_is_refused_before_download(
     small_db: Path,
     current_db: Path,
     unique_repo: str,
+    pushed_db: str,
     tmp_path: Path,
     fault_proxy_factory: Callable[..., FaultProxy],
 ) -> None:
     box = Sandbox(tmp_path).make()
-    _push(box, small_db, f"{registry.host}/{unique_repo}:latest")
     manifest = json.loads(skopeo_inspect(registry, f"{unique_repo}:latest"))
     manifest["annotations"][SCHEMA_ANNOTATION] = "999"
     with RegistryClient(registry.host) as client:
@@ -153,11 +160,11 @@ def test_a_corrupt_layer_keeps_the_current_db(
     small_db: Path,
     current_db: Path,
     unique_repo: str,
+    pushed_db: str,
     tmp_path: Path,
     fault_proxy_factory: Callable[..., FaultProxy],
 ) -> None:
     box = Sandbox(tmp_path).make()
-    _push(box, small_db, f"{registry.host}/{unique_repo}:latest")
     proxy = fault_proxy_factory(registry)
     proxy.inject(corrupt(), method="GET", path="/blobs/sha256:", times=100)
     before = _sha(current_db)
@@ -172,11 +179,11 @@ def test_an_interrupted_download_is_resumed(
     registry: RegistryServer,
     small_db: Path,
     unique_repo: str,
+    pushed_db: str,
     tmp_path: Path,
     fault_proxy_factory: Callable[..., FaultProxy],
 ) -> None:
     box = Sandbox(tmp_path).make()
-    _push(box, small_db, f"{registry.host}/{unique_repo}:latest")
     proxy = fault_proxy_factory(registry)
     proxy.inject(reset_after(100_000), method="GET", path="/blobs/sha256:", times=1)
     target = tmp_path / "resumed.sqlite"

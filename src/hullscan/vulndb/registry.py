@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from hullscan.image.digests import parse_digest, show, verify_digest
+from hullscan.image.digests import parse_digest, show
 from hullscan.image.reference import parse_reference
 from hullscan.image.registry.blobs import BlobReader
 from hullscan.image.registry.client import RegistryClient
@@ -167,17 +167,7 @@ def pull_db(
         fetched = client.fetch(
             ref.repository, "manifests", wanted, limit=_MAX_MANIFEST, accept=OCI_MANIFEST
         )
-        if ref.digest:
-            manifest_digest = verify_digest(
-                fetched.data, parse_digest(ref.digest, where=where), where=where
-            )
-        elif fetched.digest_header:
-            said = parse_digest(fetched.digest_header.strip(), where=where)
-            manifest_digest = verify_digest(fetched.data, said, where=where)
-        else:
-            manifest_digest = parse_digest(
-                "sha256:" + hashlib.sha256(fetched.data).hexdigest(), where=where
-            )
+        manifest_digest = fetched.verified_digest(wanted, where=where)
         try:
             doc = json.loads(fetched.data)
         except (json.JSONDecodeError, UnicodeDecodeError):

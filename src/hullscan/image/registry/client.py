@@ -31,7 +31,7 @@ from typing import IO
 
 import httpx
 
-from hullscan.image.digests import show
+from hullscan.image.digests import Digest, compute_digest, parse_digest, show, verify_digest
 from hullscan.image.registry.auth import Authorizer, pick_challenge
 from hullscan.image.registry.credentials import (
     ANONYMOUS,
@@ -100,6 +100,18 @@ class Fetched:
     media_type: str | None
     digest_header: str | None
     endpoint: Endpoint
+
+    def verified_digest(self, reference: str, *, where: str) -> Digest:
+        """The digest of these bytes, checked: a digest ``reference`` must name them, and a
+        tag's bytes must hash to the registry's ``Docker-Content-Digest`` when it sends one."""
+        if ":" in reference:
+            return verify_digest(self.data, parse_digest(reference, where=where), where=where)
+        if self.digest_header:
+            said = parse_digest(
+                self.digest_header.strip(), where=f"{where} (Docker-Content-Digest)"
+            )
+            return verify_digest(self.data, said, where=where)
+        return parse_digest(compute_digest(self.data), where=where)
 
 
 class _RetryableError(Exception):

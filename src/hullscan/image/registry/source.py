@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hullscan.errors import DigestMismatchError, LimitExceededError, ManifestError
-from hullscan.image.digests import Digest, compute_digest, parse_digest, show, verify_digest
+from hullscan.image.digests import Digest, show, verify_digest
 from hullscan.image.limits import DEFAULT_LIMITS, Limits
 from hullscan.image.oci import (
     CONFIG_TYPES,
@@ -40,7 +40,7 @@ from hullscan.image.oci import (
 from hullscan.image.platform import Platform, best_match, parse_platform
 from hullscan.image.reference import Reference, parse_reference
 from hullscan.image.registry.blobs import RegistryBlobOpener
-from hullscan.image.registry.client import MANIFEST_ACCEPT, Endpoint, Fetched, RegistryClient
+from hullscan.image.registry.client import MANIFEST_ACCEPT, Endpoint, RegistryClient
 from hullscan.image.registry.settings import RegistrySettings
 from hullscan.image.source import ImageInfo
 
@@ -107,7 +107,9 @@ class RegistrySource:
             accept=MANIFEST_ACCEPT,
             endpoint=endpoint,
         )
-        digest = self._verify(fetched, reference)
+        digest = fetched.verified_digest(
+            reference, where=f"{self.label}: manifest {show(reference)[1:-1]}"
+        )
         where = f"{self.label}: manifest {digest}"
         return _Document(
             digest=digest,
@@ -115,17 +117,6 @@ class RegistrySource:
             doc=parse_json(fetched.data, where=where),
             endpoint=fetched.endpoint,
         )
-
-    def _verify(self, fetched: Fetched, reference: str) -> Digest:
-        where = f"{self.label}: manifest {show(reference)[1:-1]}"
-        if ":" in reference:  # a digest: the bytes must be what it names
-            return verify_digest(fetched.data, parse_digest(reference, where=where), where=where)
-        header = fetched.digest_header
-        if header:
-            # The registry's word for the tag: the bytes must hash to it.
-            said = parse_digest(header.strip(), where=f"{where} (Docker-Content-Digest)")
-            return verify_digest(fetched.data, said, where=where)
-        return parse_digest(compute_digest(fetched.data), where=where)
 
     def resolve(self, platform: str | None) -> ImageInfo:
         want = parse_platform(platform)  # a bad --platform fails before anything is fetched
